@@ -1,0 +1,44 @@
+"""The ``privaat`` command: parse arguments, call the core, present. Nothing else."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from privaat.cli import policy as policy_commands
+from privaat.cli.errors import exit_code_for, print_error
+from privaat.cli.init import init_command
+from privaat.errors import PrivaatError
+
+app = typer.Typer(
+    name="privaat",
+    help="privaat makes a company's privacy policy true: one checked, versioned policy file "
+    "that renders the notice, the Art. 30 register, and drives enforcement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(policy_commands.app, name="policy")
+app.command("init")(init_command)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Show the version and exit."),
+) -> None:
+    if version:
+        from privaat import __version__
+
+        typer.echo(f"privaat {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Entry point: map privaat's errors to exit codes; a user mistake never shows a traceback."""
+    try:
+        app()  # standalone: usage errors exit 2 with one line, as click does
+    except PrivaatError as exc:
+        print_error(exc)
+        sys.exit(exit_code_for(exc))

@@ -1,0 +1,1 @@
+"""The pure domain: no database, web or CLI imports here."""
