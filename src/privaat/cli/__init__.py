@@ -24,15 +24,34 @@ app.add_typer(policy_commands.app, name="policy")
 app.command("init")(init_command)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Show the version and exit."),
-) -> None:
-    if version:
+def _show_version(value: bool) -> None:
+    if value:
         from privaat import __version__
 
         typer.echo(f"privaat {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Show the version and exit.",
+        callback=_show_version,
+        is_eager=True,
+    ),
+) -> None:
+    """privaat makes a company's privacy policy true: one checked, versioned policy file that
+    renders the notice, the Art. 30 register, and drives enforcement."""
+
+
+@app.command("cli-reference", hidden=True)
+def _cli_reference() -> None:
+    """Print the command-line reference (Markdown)."""
+    from privaat.cli.reference import cli_markdown
+
+    typer.echo(cli_markdown(app), nl=False)
 
 
 def main() -> None:

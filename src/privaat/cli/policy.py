@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from enum import StrEnum
@@ -73,7 +74,8 @@ def check(
         loaded = read_policy(file)
     except InvalidDocument as exc:
         if output_format is OutputFormat.json:
-            _emit_json(str(file), [i.__dict__ | {"severity": "error"} for i in _issues(exc)], [])
+            issues = [dataclasses.asdict(i) | {"severity": "error"} for i in exc.issues]
+            _emit_json(str(file), issues, [])
         else:
             for issue in exc.issues:
                 typer.echo(str(issue))
@@ -110,10 +112,6 @@ def check(
         typer.echo(_summary(errors, warnings, infos))
     failing = errors + (warnings if fail_on is FailOn.warning else 0)
     raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
-
-
-def _issues(exc: InvalidDocument) -> list[object]:
-    return list(exc.issues)
 
 
 def _emit_json(
@@ -153,7 +151,7 @@ def render(
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
 ) -> None:
-    """Render the privacy notice (every Art. 13/14 item) from the policy file."""
+    """Render the privacy notice, with every item Articles 13 and 14 GDPR require."""
     from privaat.notice import render_notice
 
     loaded = read_policy(file)
@@ -176,7 +174,7 @@ def ropa(
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
 ) -> None:
-    """Export the Art. 30 register: controller and processor records."""
+    """Export the register of processing activities (Article 30): controller and processor records."""
     from privaat.register import export_ropa
 
     loaded = read_policy(file)
@@ -194,8 +192,11 @@ def diff(
         OutputFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = OutputFormat.text,
 ) -> None:
-    """Show what changed between two policy versions, purpose by purpose,
-    and which purposes need consent to be asked again."""
+    """Show what changed between two policy versions and where consent must be asked again.
+
+    Purpose by purpose: what was added, removed or changed, and for each consent-based
+    purpose whether people must be asked for consent again, with the reasons.
+    """
     from privaat.core.policy.diff import diff_policies
 
     result = diff_policies(read_policy(old).policy, read_policy(new).policy)
@@ -215,3 +216,11 @@ def _write(data: bytes, output: Path | None) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("reference")
+def reference() -> None:
+    """Print the reference of every key of the policy file (Markdown), generated from the model."""
+    from privaat.core.policy.reference import reference_markdown
+
+    typer.echo(reference_markdown(), nl=False)

@@ -23,6 +23,8 @@ Path = tuple[str | int, ...]
 MAX_BYTES = 2 * 1024 * 1024
 #: Aliases can make a small file expand into a huge tree; this caps the tree.
 MAX_NODES = 200_000
+#: No policy nests this deep; deeper input is refused before the parser recurses.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ def parse(text: str, file: str) -> Document:
     Raises UnreadableInput for syntax errors, duplicate keys, and documents that
     are too deep or too large once aliases are expanded.
     """
+    _check_depth(text, file)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -122,6 +125,35 @@ def parse(text: str, file: str) -> Document:
             SourceIssue(file, 1, 1, "the document is nested too deeply")
         ) from None
     return Document(data, source_map)
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse absurd nesting cheaply: the YAML parser recurses, and is slow at depth."""
+    depth = 0
+    line = 1
+    quote: str | None = None
+    for char in text:
+        if char == "\n":
+            line += 1
+            quote = None
+        elif quote is not None:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise UnreadableInput(
+                    SourceIssue(file, line, 1, f"nested more than {MAX_DEPTH} levels deep")
+                )
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    for number, row in enumerate(text.splitlines(), start=1):
+        if len(row) - len(row.lstrip(" ")) > 2 * MAX_DEPTH:
+            raise UnreadableInput(
+                SourceIssue(file, number, 1, f"nested more than {MAX_DEPTH} levels deep")
+            )
 
 
 def _duplicate_message(exc: MarkedYAMLError) -> str:

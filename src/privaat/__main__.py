@@ -1,0 +1,5 @@
+"""``python -m privaat``."""
+
+from privaat.cli import main
+
+main()
