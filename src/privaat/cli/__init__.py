@@ -8,6 +8,7 @@ import typer
 
 from privaat.cli import policy as policy_commands
 from privaat.cli.errors import exit_code_for, print_error
+from privaat.cli.demo import demo_command
 from privaat.cli.init import init_command
 from privaat.errors import PrivaatError
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(policy_commands.app, name="policy")
 app.command("init")(init_command)
+app.command("demo")(demo_command)
 
 
 def _show_version(value: bool) -> None:

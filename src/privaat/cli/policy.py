@@ -224,3 +224,11 @@ def reference() -> None:
     from privaat.core.policy.reference import reference_markdown
 
     typer.echo(reference_markdown(), nl=False)
+
+
+@app.command("rules")
+def rules() -> None:
+    """Print every lint rule with its code, severity and legal source (Markdown)."""
+    from privaat.core.lint.docs import rules_markdown
+
+    typer.echo(rules_markdown(), nl=False)

@@ -65,7 +65,7 @@ def rule(code: str, severity: Severity, title: str, source: str) -> Callable[[Ru
 
 def lint(policy: Policy, *, disabled: Iterable[str] = ()) -> list[Finding]:
     """Run every registered rule; findings in order of severity, then code."""
-    _load_builtin_rules()
+    load_builtin_rules()
     skip = set(disabled)
     findings = [
         Finding(info.code, info.severity, hit.path, hit.message, hit.fix)
@@ -77,5 +77,5 @@ def lint(policy: Policy, *, disabled: Iterable[str] = ()) -> list[Finding]:
     return sorted(findings, key=lambda f: (order[f.severity], f.code))
 
 
-def _load_builtin_rules() -> None:
+def load_builtin_rules() -> None:
     from privaat.core.lint import rules  # noqa: F401  (registers on import)
