@@ -1,3 +1,13 @@
 """Built-in lint rules, one module per part of the policy. Importing registers them."""
 
-from privaat.core.lint.rules import purposes  # noqa: F401
+from privaat.core.lint.rules import (  # noqa: F401
+    categories,
+    controller,
+    cookies,
+    decisions,
+    languages,
+    purposes,
+    recipients,
+    retention,
+    rights,
+)
