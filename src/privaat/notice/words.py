@@ -1,0 +1,75 @@
+"""Fixed wording in the reader's language: gettext, plurals, durations, dates, countries.
+
+Every sentence the notice adds to the policy's own texts goes through a
+:class:`Words`. Messages are English msgids with ``%(name)s`` placeholders;
+``pybabel extract`` finds them through the ``_``, ``ngettext`` and ``N_`` calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+from collections.abc import Iterable
+from typing import Literal
+
+from babel import Locale
+from babel.dates import format_date
+from babel.lists import format_list
+
+from privaat.core.duration import Duration
+from privaat.core.policy.model import Lang
+from privaat.notice.catalog import translations
+
+#: The Babel locale used for dates, lists and country names of each language.
+LOCALES: dict[Lang, str] = {"nl": "nl", "en": "en_GB", "fr": "fr"}
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction; it is translated where it is used."""
+    return message
+
+
+class Words:
+    """The notice's fixed wording in one language."""
+
+    def __init__(self, lang: Lang, catalog: gettext.NullTranslations | None = None) -> None:
+        self.lang: Lang = lang
+        self.catalog = catalog if catalog is not None else translations(lang)
+        self.locale = Locale.parse(LOCALES[lang])
+
+    def _(self, message: str, /, **values: object) -> str:
+        """Translate `message`, then fill in its ``%(name)s`` placeholders."""
+        text = self.catalog.gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        """Translate with the plural form for `n`; ``%(num)d`` is `n` itself."""
+        return self.catalog.ngettext(singular, plural, n) % {"num": n, **values}
+
+    def duration(self, d: Duration) -> str:
+        """A duration in words: "3 jaar", "1 an et 6 mois", "14 days"."""
+        parts = []
+        if d.years:
+            parts.append(self.ngettext("%(num)d year", "%(num)d years", d.years))
+        if d.months:
+            parts.append(self.ngettext("%(num)d month", "%(num)d months", d.months))
+        if d.days or not parts:
+            parts.append(self.ngettext("%(num)d day", "%(num)d days", d.days))
+        return self.join(parts)
+
+    def date(self, value: dt.date) -> str:
+        return format_date(value, format="long", locale=self.locale)
+
+    def country(self, code: str) -> str:
+        return str(self.locale.territories.get(code, code))
+
+    def language(self, code: str) -> str:
+        return str(self.locale.languages.get(code, code))
+
+    def join(self, items: Iterable[str], style: Literal["standard", "or"] = "standard") -> str:
+        """Join words as a sentence does: "a, b en c" (or "a, b of c")."""
+        return format_list(list(items), style=style, locale=self.locale)
+
+    def lead(self, label: str) -> str:
+        """A label followed by a colon, as the language writes it ("Nom :")."""
+        return self._("%(label)s:", label=label)
