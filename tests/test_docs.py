@@ -23,7 +23,9 @@ def test_policy_reference_is_current() -> None:
 
 def test_cli_reference_is_current() -> None:
     current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert current == cli_markdown(app), REGENERATE.format(cmd="privaat cli-reference > docs/cli.md")
+    assert current == cli_markdown(app), REGENERATE.format(
+        cmd="privaat cli-reference > docs/cli.md"
+    )
 
 
 def test_lint_rules_reference_is_current() -> None:

@@ -7,8 +7,8 @@ import sys
 import typer
 
 from privaat.cli import policy as policy_commands
-from privaat.cli.errors import exit_code_for, print_error
 from privaat.cli.demo import demo_command
+from privaat.cli.errors import exit_code_for, print_error
 from privaat.cli.init import init_command
 from privaat.errors import PrivaatError
 

@@ -21,9 +21,9 @@ def demo_command(
     example: Annotated[
         str, typer.Option("--example", help=f"One of: {', '.join(EXAMPLES)}.")
     ] = "jetstax",
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder to write into.")
-    ] = Path("privaat-demo"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")] = Path(
+        "privaat-demo"
+    ),
 ) -> None:
     """Check a bundled example policy and publish its notices and register into a folder."""
     from privaat.notice import render_notice
