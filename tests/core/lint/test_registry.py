@@ -74,19 +74,21 @@ def test_sparse_policy_does_not_crash(data: Data, findings: Findings) -> None:
 
 
 def _everything_wrong(data: Data) -> None:
-    """Edit the minimal policy so that every rule but PV805 (BE/NL only) fires."""
+    """Edit the minimal policy so that every rule but PV805 and PV308 (BE/NL only) fires."""
     data["jurisdiction"] = "FR"  # PV801 (Belgian authority), PV807
     data["supervisory_authority"] = {"key": "be-cbpl"}  # PV802
     data["statutes"] = [{"statute": "be-privacywet-1992"}]  # PV803
     data["children"] = {"min_age": 13}  # PV804: France says 15
     data["controller"]["identifiers"] = {"kbo": "0123.456.789"}  # PV806
     del data["controller"]["contact"]["email"]  # PV808
+    del data["controller"]["address"]  # PV809
     data["rights"] = {
         "rights": ["access"],  # PV602, PV704
         "deadline": "P45D",  # PV701, PV702
         "extension": "P3M",  # PV703
         "verification": ["id_document"],  # PV705
         "channels": [{"kind": "post"}],  # PV706
+        "subjects": ["customer"],  # PV708
     }
     data["subjects"].append({"id": "prospect", "label": {"nl": "Prospecten"}})  # PV901
     data["categories"] += [
@@ -97,7 +99,12 @@ def _everything_wrong(data: Data) -> None:
     data["purposes"] = [
         {"id": "none", "name": T, "legal_basis": []},  # PV101, PV111 below
         {"id": "two", "name": T, "legal_basis": ["contract", "consent"]},  # PV102, PV106
-        {"id": "news", "name": T, "legal_basis": "consent", "consent": {"mechanism": T}},  # PV103
+        {
+            "id": "news",
+            "name": T,
+            "legal_basis": "consent",
+            "consent": {"mechanism": T, "implied": True},  # PV103, PV112
+        },
         {"id": "li", "name": T, "legal_basis": "legitimate_interest", "marketing": True},  # PV104/8
         {"id": "law", "name": T, "legal_basis": "legal_obligation"},  # PV105
         {"id": "unused", "name": T, "legal_basis": "contract", "contract": T},  # PV107
@@ -161,6 +168,13 @@ def _everything_wrong(data: Data) -> None:
             "lifetime": "P2Y",  # PV502
             "consent_required": True,
         },
+        {
+            "name": "lang",
+            "provider": "first_party",
+            "category": "functional",
+            "purpose": T,
+            "consent_required": False,  # PV503: no lifetime
+        },
     ]
     data["automated_decisions"] = [
         {"id": "score", "name": T, "logic": T, "consequences": T}  # PV601, PV602
@@ -170,7 +184,7 @@ def _everything_wrong(data: Data) -> None:
 def test_policy_with_everything_wrong(data: Data, findings: Findings) -> None:
     _everything_wrong(data)
     codes = {f.code for f in findings()}
-    assert codes == set(RULES) - {"PV805"}
+    assert codes == set(RULES) - {"PV805", "PV308"}
 
 
 def test_disabled_rules_are_skipped(data: Data, policy: Callable[[], Policy]) -> None:

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from privaat.core.duration import DurationField
+from privaat.core.duration import Duration, DurationField
 
 Lang = Literal["nl", "en", "fr"]
 LANGUAGES: tuple[Lang, ...] = ("nl", "en", "fr")
@@ -238,7 +238,9 @@ class Controller(Model):
 
     name: Text = Field(description="Name as the public knows it.")
     legal_name: Text | None = Field(None, description="Registered name with legal form.")
-    address: Address
+    address: Address | None = Field(
+        None, description="Registered office. Leave out only when the original text gives none."
+    )
     identifiers: Identifiers = Field(default_factory=Identifiers)
     contact: Contact
     privacy_contact: Text | None = Field(
@@ -310,6 +312,11 @@ class ConsentDetail(Model):
         None, description="How consent is withdrawn, as easily as it was given (Art. 7(3))."
     )
     double_opt_in: bool = False
+    implied: bool = Field(
+        False,
+        description="Consent is inferred from use, silence or inactivity (as some texts claim): "
+        "not valid consent under Art. 4(11); the linter reports it.",
+    )
     expires_after: DurationField | None = Field(
         None, description="Consent lapses after this period unless renewed."
     )
@@ -422,7 +429,12 @@ class RetentionRule(Model):
         None, description="Shortest time kept, when the original text states one."
     )
     trigger: Trigger
-    event: Text | None = Field(None, description="The named event, for trigger: event.")
+    event: Text | None = Field(
+        None, description="The named event, for trigger: event (a key, e.g. cancellation)."
+    )
+    event_label: LocalizedText | None = Field(
+        None, description="How the notice names the event, e.g. {nl: opzegging van de dienst}."
+    )
     schedule: DurationField | None = Field(
         None, description="How often a sweep runs, for trigger: schedule (e.g. P1Y)."
     )
@@ -458,6 +470,9 @@ class Recipient(Model):
     dpa_signed: dt.date | None = Field(
         None, description="Date the data processing agreement (Art. 28) was signed."
     )
+    dpa_in_place: bool = Field(
+        False, description="A data processing agreement exists, its date is not known."
+    )
     transfer: TransferMechanism = TransferMechanism.NONE
     transfer_detail: LocalizedText | None = None
     privacy_policy: Text | None = Field(None, description="URL of the recipient's policy.")
@@ -473,7 +488,9 @@ class Cookie(Model):
     provider: Text = Field(description="Who sets it: 'first_party' or a recipient id.")
     category: CookieCategory
     purpose: LocalizedText
-    lifetime: DurationField | Literal["session"]
+    lifetime: DurationField | Literal["session"] | None = Field(
+        None, description="How long the cookie lives: an ISO 8601 duration or 'session'."
+    )
     consent_required: bool = Field(
         description="Whether it is only set after consent (the banner blocks it until then)."
     )
@@ -514,7 +531,10 @@ class Rights(Model):
     """How the organisation honours the rights of Art. 15-22."""
 
     rights: list[Right] = Field(description="The rights the notice lists.")
-    deadline: DurationField = Field(description="Reply deadline as the policy states it.")
+    deadline: DurationField = Field(
+        default_factory=lambda: Duration(months=1),
+        description="Reply deadline as the policy states it (default: one month, the law's).",
+    )
     extension: DurationField | None = Field(
         None, description="Longest extension the organisation may take (Art. 12(3))."
     )
@@ -522,6 +542,11 @@ class Rights(Model):
     channels: list[Channel] = Field(min_length=1)
     self_service: LocalizedText | None = Field(
         None, description="What people can do themselves in their account."
+    )
+    subjects: list[Id] = Field(
+        default_factory=list,
+        description="Subject groups the text grants the rights to; empty means everyone "
+        "(the law gives the rights to every data subject).",
     )
     notes: LocalizedText | None = None
 
@@ -531,6 +556,13 @@ class Children(Model):
 
     min_age: Annotated[int, Field(ge=0, le=18)]
     statement: LocalizedText | None = None
+
+
+class Statement(Model):
+    """A promise of the original text that has no more specific place in the file."""
+
+    id: Id
+    text: LocalizedText
 
 
 class Changes(Model):
@@ -568,6 +600,10 @@ class Policy(Model):
     security: list[SecurityMeasure] = Field(default_factory=list)
     rights: Rights
     children: Children | None = None
+    statements: list[Statement] = Field(
+        default_factory=list,
+        description="Other promises of the text (no sale of data, links to other sites...).",
+    )
     changes: Changes | None = None
 
     # -- lookups, for the linter, the renderer and the engine

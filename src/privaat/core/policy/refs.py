@@ -26,6 +26,8 @@ def _problems(p: Policy) -> Generator[Problem, None, None]:
     recipients = yield from _unique("recipients", [r.id for r in p.recipients])
     yield from _unique("automated_decisions", [d.id for d in p.automated_decisions])
     yield from _unique("security", [m.id for m in p.security])
+    yield from _unique("statements", [x.id for x in p.statements])
+    yield from _refs(p.rights.subjects, subjects, ("rights", "subjects"), "subject group")
 
     if p.supervisory_authority.key not in AUTHORITIES:
         known = ", ".join(sorted(AUTHORITIES))

@@ -266,3 +266,18 @@ def no_privacy_email(policy: Policy) -> Iterator[Hit]:
             f"controller {controller.name!r} gives no e-mail address for privacy questions",
             "add controller.privacy_contact: the e-mail address for privacy questions",
         )
+
+
+@rule(
+    "PV809",
+    Severity.WARNING,
+    "controller without a postal address",
+    "GDPR Art. 13(1)(a), Art. 14(1)(a)",
+)
+def no_address(policy: Policy) -> Iterator[Hit]:
+    if policy.controller.address is None:
+        yield Hit(
+            ("controller",),
+            f"controller {policy.controller.name!r} gives no postal address",
+            "add controller.address: the registered office (street, postcode, city, country)",
+        )

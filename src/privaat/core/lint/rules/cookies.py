@@ -49,3 +49,20 @@ def cookie_too_long(policy: Policy) -> Iterator[Hit]:
                 "consent is taken to last",
                 f"set lifetime: {MAX_CONSENT_COOKIE_LIFETIME} or shorter",
             )
+
+
+@rule(
+    "PV503",
+    Severity.WARNING,
+    "cookie without a stated lifetime",
+    "ePrivacy Directive 2002/58/EC Art. 5(3); CJEU C-673/17 Planet49",
+)
+def cookie_without_lifetime(policy: Policy) -> Iterator[Hit]:
+    for i, cookie in enumerate(policy.cookies):
+        if cookie.lifetime is None:
+            yield Hit(
+                ("cookies", i),
+                f"cookie {cookie.name!r} has no stated lifetime; visitors must be told how "
+                "long a cookie stays",
+                "add lifetime: an ISO 8601 duration such as P13M, or session",
+            )

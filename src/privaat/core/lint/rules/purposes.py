@@ -215,3 +215,21 @@ def activity_without_purpose(policy: Policy) -> Iterator[Hit]:
                 f"activity {activity.id!r} has no purpose",
                 "add purposes: the ids of the purposes this activity serves",
             )
+
+
+@rule(
+    "PV112",
+    Severity.ERROR,
+    "consent inferred from use, silence or inactivity",
+    "GDPR Art. 4(11), Art. 7(1), recital 32; CJEU C-673/17 Planet49",
+)
+def implied_consent(policy: Policy) -> Iterator[Hit]:
+    for i, purpose in enumerate(policy.purposes):
+        if purpose.consent is not None and purpose.consent.implied:
+            yield Hit(
+                ("purposes", i, "consent", "implied"),
+                f"purpose {purpose.id!r} infers consent from use of the site or service; "
+                "that is not a freely given, unambiguous indication",
+                "ask for consent with a clear affirmative act (an unticked box, a button), or "
+                "rest the purpose on another basis",
+            )

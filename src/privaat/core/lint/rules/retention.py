@@ -135,3 +135,36 @@ def rule_ignores_hold(policy: Policy) -> Iterator[Hit]:
                     f"{', '.join(shared)}, which hold {hold.id!r} must keep",
                     f"add {hold.id!r} to the holds of retention rule {rule_.id!r}",
                 )
+
+
+_BILLING_PREFIXES = ("user.financial", "user.payment")
+_BOOKKEEPING_HOLDS = frozenset({"invoices", "fiscal", "accounting"})
+
+
+@rule(
+    "PV308",
+    Severity.WARNING,
+    "billing data processed but no statutory hold for invoices or accounts",
+    "BE VAT Code art. 60; BE Code of Economic Law art. III.88; NL AWR art. 52",
+)
+def billing_without_hold(policy: Policy) -> Iterator[Hit]:
+    if policy.jurisdiction not in {"BE", "NL"}:
+        return
+    if any(hold.kind in _BOOKKEEPING_HOLDS for hold in policy.holds):
+        return
+    for i, activity in enumerate(policy.activities):
+        if activity.role is Role.PROCESSOR:
+            continue
+        for j, key in enumerate(activity.categories):
+            if any(key == p or key.startswith(p + ".") for p in _BILLING_PREFIXES):
+                minimum = HOLD_MINIMUMS.get((policy.jurisdiction, "invoices"))
+                years = f"{minimum.minimum} " if minimum else ""
+                yield Hit(
+                    ("activities", i, "categories", j),
+                    f"activity {activity.id!r} processes billing data ({key}), but no statutory "
+                    "hold keeps invoices or accounts; an erasure or a retention sweep would "
+                    "delete records the law requires to keep",
+                    f"add a hold of kind invoices ({years}in {policy.jurisdiction}) for the "
+                    "billing categories",
+                )
+                return

@@ -113,3 +113,25 @@ def channel_without_address(policy: Policy) -> Iterator[Hit]:
                 f"the {kind} channel for rights requests gives no address",
                 f"add address: the {address} requests are sent to",
             )
+
+
+@rule(
+    "PV708",
+    Severity.ERROR,
+    "rights granted only to some groups of data subjects",
+    "GDPR Art. 12(2), Art. 15-22",
+)
+def rights_for_some(policy: Policy) -> Iterator[Hit]:
+    granted = set(policy.rights.subjects)
+    if not granted:
+        return
+    left_out = [s.id for s in policy.subjects if s.id not in granted]
+    if left_out:
+        yield Hit(
+            ("rights", "subjects"),
+            "the rights are granted only to "
+            + ", ".join(sorted(granted))
+            + "; left out: "
+            + ", ".join(left_out),
+            "remove rights.subjects: every data subject has these rights",
+        )
