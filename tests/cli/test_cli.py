@@ -128,3 +128,81 @@ def test_version() -> None:
     result = privaat("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("privaat ")
+
+
+def test_render_writes_html_file(tmp_path: Path) -> None:
+    target = tmp_path / "privacy.fr.html"
+    result = privaat(
+        "policy", "render", str(FIXTURE), "--lang", "fr", "--format", "html", "-o", str(target)
+    )
+    assert result.returncode == 0, result.stderr
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<html lang="fr"' in page
+    assert "Voorbeeld BV" in page
+
+
+def test_render_refuses_language_the_policy_does_not_publish(tmp_path: Path) -> None:
+    nl_only = tmp_path / "nl.yaml"
+    nl_only.write_text(FIXTURE.read_text().replace("languages: [nl, en, fr]", "languages: [nl]"))
+    result = privaat("policy", "render", str(nl_only), "--lang", "fr")
+    assert result.returncode == 2
+    assert "published in nl, not fr" in result.stderr
+
+
+def test_render_refuses_invalid_policy(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(FIXTURE.read_text().replace("purposes: [service]", "purposes: [nope]"))
+    result = privaat("policy", "render", str(bad))
+    assert result.returncode == 1
+    assert "unknown purpose 'nope'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_ropa_xlsx_and_json(tmp_path: Path) -> None:
+    import openpyxl
+
+    xlsx = tmp_path / "register.xlsx"
+    result = privaat("policy", "ropa", str(FIXTURE), "--format", "xlsx", "-o", str(xlsx))
+    assert result.returncode == 0, result.stderr
+    book = openpyxl.load_workbook(xlsx)
+    assert "Controller records" in book.sheetnames
+    as_json = privaat("policy", "ropa", str(FIXTURE), "--format", "json", "--lang", "en")
+    payload = json.loads(as_json.stdout)
+    assert payload["controller_records"]
+
+
+def test_diff_reports_reconsent(tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    new = tmp_path / "new.yaml"
+    base = FIXTURE.read_text()
+    consent = (
+        "  - id: news\n"
+        "    name: {nl: Nieuwsbrief, en: Newsletter, fr: Lettre}\n"
+        "    legal_basis: consent\n"
+        "    consent:\n"
+        "      mechanism: {nl: Vakje, en: Box, fr: Case}\n"
+        "      withdrawal: {nl: Link, en: Link, fr: Lien}\n"
+    )
+    old_text = base.replace("activities:\n", consent + "activities:\n").replace(
+        "purposes: [service]", "purposes: [service, news]"
+    )
+    old.write_text(old_text)
+    new.write_text(old_text.replace("Nieuwsbrief, en: Newsletter", "Nieuwsbrief+, en: Newsletter+"))
+    text = privaat("policy", "diff", str(old), str(new))
+    assert text.returncode == 0, text.stderr
+    assert "RE-CONSENT NEEDED" in text.stdout
+    as_json = privaat("policy", "diff", str(old), str(new), "--format", "json")
+    assert json.loads(as_json.stdout)
+
+
+def test_demo_publishes_everything(tmp_path: Path) -> None:
+    result = privaat("demo", "--example", "sendtex", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    for lang in ("nl", "en", "fr"):
+        assert "Sendtex" in (out / f"notice.{lang}.html").read_text(encoding="utf-8")
+        assert (out / f"notice.{lang}.md").stat().st_size > 1000
+    for fmt in ("csv", "xlsx", "json", "jsonld"):
+        assert (out / f"ropa.{fmt}").stat().st_size > 100
+    assert "PV803" in result.stdout

@@ -6,12 +6,13 @@ format, and exports its Art. 30 register, into one folder.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from privaat.core.lint import Severity, lint
+from privaat.core.lint import RULES, Severity, lint
 from privaat.core.policy import load_policy
 from privaat.errors import UsageError
 from privaat.examples import EXAMPLES, example_text
@@ -47,11 +48,9 @@ def demo_command(
         f"  check      {len(errors)} error(s), {len(findings) - len(errors)} other finding(s);"
         f" details: privaat policy check {policy_file}"
     )
-    for finding in errors[:5]:
-        pos = loaded.source_map.locate(finding.path)
-        typer.echo(f"               {finding.code} line {pos.line}: {finding.message}")
-    if len(errors) > 5:
-        typer.echo(f"               ... and {len(errors) - 5} more")
+    for code, count in Counter(f.code for f in errors).most_common():
+        times = f" x{count}" if count > 1 else ""
+        typer.echo(f"               {code}{times}  {RULES[code].title}")
 
     written: list[Path] = []
     for lang in policy.languages:

@@ -170,6 +170,10 @@ def ropa(
     output_format: Annotated[
         RopaFormat, typer.Option("--format", help="csv, xlsx, json or jsonld (W3C DPV).")
     ] = RopaFormat.csv,
+    lang: Annotated[
+        Lang | None,
+        typer.Option("--lang", help="Language of the texts (default: the policy's first)."),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
@@ -178,7 +182,7 @@ def ropa(
     from privaat.register import export_ropa
 
     loaded = read_policy(file)
-    data = export_ropa(loaded.policy, output_format.value)
+    data = export_ropa(loaded.policy, output_format.value, lang.value if lang else None)
     if output is None and output_format is RopaFormat.xlsx and sys.stdout.isatty():
         raise UsageError("xlsx is binary: pass --output FILE.xlsx")
     _write(data, output)
