@@ -36,7 +36,9 @@ def text_of(name: str, lang: Lang, fmt: str) -> str:
 def stated_values(policy: Policy) -> list[str]:
     """The plain (not translated) values the notice must show as the policy states them."""
     c = policy.controller
-    values = [c.name, c.address.street, c.address.postcode, c.address.city, policy.version]
+    values = [c.name, policy.version]
+    if c.address is not None:
+        values += [c.address.street, c.address.postcode, c.address.city]
     values += [v for v in (c.legal_name, c.identifiers.kbo, c.identifiers.kvk) if v]
     values += [v for v in (c.identifiers.vat, c.contact.email, c.contact.phone) if v]
     values += [v for v in (c.contact.website, c.privacy_contact) if v]
@@ -53,7 +55,8 @@ def stated_values(policy: Policy) -> list[str]:
     ]
     values += [cookie.name for cookie in policy.cookies]
     values += [s for a in policy.activities for s in a.systems]
-    values += [r.event for r in policy.retention if r.event]
+    # a named event shows by its label (a localized text), else by its key
+    values += [r.event for r in policy.retention if r.event and r.event_label is None]
     values += [ch.address for ch in policy.rights.channels if ch.address]
     values += [c.quote for c in policy.statutes if c.quote]
     return values
@@ -77,7 +80,11 @@ def test_art_13_and_14_items(name: str, lang: Lang, fmt: str) -> None:
     expected = [
         # Art. 13(1)(a)-(b): identity and contact of the controller (and DPO)
         w._("Who is responsible for your personal data"),
-        w.country(policy.controller.address.country),
+        w.country(
+            policy.controller.address.country
+            if policy.controller.address is not None
+            else policy.jurisdiction
+        ),
         # Art. 13(1)(c): purposes and legal basis
         w._("Why we process your personal data and on what legal basis"),
         *(w._(LEGAL_BASIS[b]) for p in policy.purposes for b in p.legal_basis),

@@ -21,7 +21,7 @@ def test_structure(lang: Lang) -> None:
     assert not any(line != line.rstrip() for line in md.splitlines())
     p = parse_html(markdown_to_html(md))
     assert len(p.find("h1")) == 1
-    assert len(p.find("h2")) == 15
+    assert len(p.find("h2")) == 16
     assert len(p.find("table")) == 2
     assert p.find("li")
     # nothing of the notice is read as raw HTML or code

@@ -29,7 +29,7 @@ from privaat.notice.words import Words
             "2 years, 1 month and 3 days",
             "2 ans, 1 mois et 3 jours",
         ),
-        ("P0D", "0 dagen", "0 days", "0 jour"),
+        ("P0D", "onmiddellijk", "immediately", "immédiatement"),
     ],
 )
 def test_durations(iso: str, nl: str, en: str, fr: str) -> None:

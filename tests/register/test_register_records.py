@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 from privaat.cli import app
 from privaat.core.duration import Duration
 from privaat.core.policy import Policy, load_policy
+from privaat.core.policy.model import RecipientRole
 from privaat.errors import UsageError
 from privaat.register import build_register, export_ropa
 from privaat.register.columns import record_texts
 from privaat.register.records import ControllerRecord, ProcessorRecord
-from privaat.register.texts import duration_words
+from privaat.register.texts import RECIPIENT_ROLE, duration_words, word
 from privaat.register.to_jsonld import pd_concept
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -93,7 +94,9 @@ def test_duration_words() -> None:
     assert duration_words(Duration(years=1, months=6), "en") == "1 year and 6 months"
     assert duration_words(Duration(years=2), "nl") == "2 jaar"
     assert duration_words(Duration(months=3, days=1), "fr") == "3 mois et 1 jour"
-    assert duration_words(Duration(), "en") == "0 days"
+    assert duration_words(Duration(), "en") == "immediately"
+    assert duration_words(Duration(), "nl") == "onmiddellijk"
+    assert duration_words(Duration(), "fr") == "immédiatement"
 
 
 # --------------------------------------------------------------------------- parties
@@ -360,3 +363,125 @@ def test_cli_exports_jsonld_and_writes_xlsx(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"PK")
+
+
+# --------------------------------------------------------------------------- new policy fields
+
+
+def test_a_controller_without_address_keeps_its_country_and_prints_no_placeholder() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        del raw["controller"]["address"]
+
+    policy = policy_of("processor.yaml", edit)
+    record = controller_record(policy, "customers")
+    assert record.controller.address is None
+    assert record.controller.country == "BE"  # from the jurisdiction
+    assert record.controller.text == (
+        "Hostkot (Hostkot BV) — BE — privacy@hostkot.be — +32 9 765 43 21 — https://hostkot.be"
+    )
+    texts = record_texts(record, "en")
+    assert texts["representative"] == "not required (established in the EEA)"
+    assert "None" not in texts["controller"]
+    doc = json.loads(export_ropa(policy, "jsonld", lang="en"))
+    (org,) = doc["dpv:hasEntity"]
+    assert "dpv:hasAddress" not in org
+    assert org["dpv:hasCountry"] == "loc:BE"
+
+
+@pytest.mark.parametrize(
+    ("lang", "concluded", "signed"),
+    [
+        ("nl", "verwerkersovereenkomst gesloten", "verwerkersovereenkomst gesloten op 2023-06-01"),
+        ("en", "data processing agreement concluded", "data processing agreement signed on 2023-06-01"),
+        ("fr", "contrat de sous-traitance conclu", "contrat de sous-traitance signé le 2023-06-01"),
+    ],
+)  # fmt: skip
+def test_an_agreement_without_date_is_recorded_without_a_date(
+    lang: str, concluded: str, signed: str
+) -> None:
+    record = processor_record(policy_of("rich.yaml"), "customer-websites", lang)
+    entries = {r.id: r for r in record.sub_processors}
+    backup, datacenter = entries["backup"], entries["datacenter"]
+    assert (backup.dpa_signed, backup.dpa_in_place) == (None, True)
+    assert backup.text.endswith(f", FI, {concluded})")
+    assert datacenter.dpa_in_place
+    assert datacenter.text.endswith(f", BE, {signed})")
+    # neither a date nor an agreement: nothing is claimed
+    customers = controller_record(policy_of("rich.yaml"), "customers", lang)
+    bureau = next(r for r in customers.recipients if r.id == "credit-bureau")
+    assert not bureau.dpa_in_place
+    role = word(RECIPIENT_ROLE[RecipientRole.CONTROLLER], lang)
+    assert bureau.text == f"Graydon Belgium NV ({role}, BE)"
+
+
+def test_an_agreement_without_date_in_jsonld() -> None:
+    doc = json.loads(export_ropa(policy_of("rich.yaml"), "jsonld", lang="en"))
+    process = next(p for p in doc["dpv:hasProcess"] if p["dct:identifier"] == "customer-websites")
+    nodes = {r["dct:identifier"]: r for r in process["dpv:hasRecipient"]}
+    assert nodes["backup"]["privaat:dpaInPlace"] is True
+    assert "privaat:dpaSigned" not in nodes["backup"]
+    assert nodes["datacenter"]["privaat:dpaSigned"]["@value"] == "2023-06-01"
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "expected"),
+    [
+        ("nl", "uw uitschrijving voor de nieuwsbrief", "Tot 1 maand na uw uitschrijving: maximaal 1 maand na uw uitschrijving voor de nieuwsbrief, daarna verwijderd"),
+        ("en", "your unsubscribing from the newsletter", "Up to 1 month after you unsubscribe: at most 1 month after your unsubscribing from the newsletter, then deleted"),
+        ("fr", "votre désinscription de la newsletter", "Jusqu'à 1 mois après votre désinscription: au maximum 1 mois après votre désinscription de la newsletter, puis supprimées"),
+    ],
+)  # fmt: skip
+def test_a_named_event_is_recorded_by_its_label(lang: str, label: str, expected: str) -> None:
+    (rule,) = controller_record(policy_of("rich.yaml"), "newsletter", lang).retention
+    assert rule.text == expected
+    assert (rule.event, rule.event_label) == ("newsletter_unsubscribed", label)
+    # the ISO line keeps the stable key
+    assert rule.iso == "unsubscribed: P1M after newsletter_unsubscribed, delete"
+
+
+def test_a_named_event_without_label_falls_back_to_its_key() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        rule = next(r for r in raw["retention"] if r["id"] == "unsubscribed")
+        del rule["event_label"]
+
+    (rule,) = controller_record(policy_of("rich.yaml", edit), "newsletter").retention
+    assert rule.event_label is None
+    assert "at most 1 month after newsletter_unsubscribed" in rule.text
+
+
+def test_a_zero_maximum_reads_immediately_or_while_the_procedure_runs() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        for rule in raw["retention"]:
+            if rule["id"] in ("unsubscribed", "procedure-end"):
+                rule["maximum"] = "P0D"
+                rule.pop("minimum", None)
+
+    policy = policy_of("rich.yaml", edit)
+    expected = {
+        "nl": ("onmiddellijk na uw uitschrijving voor de nieuwsbrief", "alleen zolang de procedure loopt"),
+        "en": ("immediately after your unsubscribing from the newsletter", "only while the procedure runs"),
+        "fr": ("immédiatement après votre désinscription de la newsletter", "uniquement pendant la durée de la procédure"),
+    }  # fmt: skip
+    for lang, (at_once, during) in expected.items():
+        (unsubscribed,) = controller_record(policy, "newsletter", lang).retention
+        (procedure,) = controller_record(policy, "recruitment", lang).retention
+        assert unsubscribed.text.split(": ", 1)[1].startswith(f"{at_once}, ")
+        assert procedure.text.split(": ", 1)[1].startswith(f"{during}, ")
+        assert unsubscribed.maximum == procedure.maximum == "P0D"
+
+
+@pytest.mark.parametrize(
+    ("lang", "implied"),
+    [
+        ("nl", "toestemming afgeleid uit het gebruik van de website of dienst"),
+        ("en", "consent inferred from use of the website or service"),
+        ("fr", "consentement déduit de l'utilisation du site ou du service"),
+    ],
+)
+def test_consent_inferred_from_use_is_recorded(lang: str, implied: str) -> None:
+    policy = policy_of("rich.yaml")
+    (analytics,) = controller_record(policy, "website", lang).purposes
+    assert analytics.basis_detail is not None
+    assert analytics.basis_detail.endswith(f" — {implied}")
+    (newsletter,) = controller_record(policy, "newsletter", lang).purposes
+    assert implied not in (newsletter.basis_detail or "")

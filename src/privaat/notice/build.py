@@ -31,6 +31,7 @@ def build_notice(policy: Policy, lang: Lang, words: Words | None = None) -> Noti
         extras.children(ctx),
         activities.processor_activities(ctx),
         extras.legislation(ctx),
+        extras.statements(ctx),
         extras.changes(ctx),
     ]
     sections = tuple(

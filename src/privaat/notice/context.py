@@ -75,12 +75,17 @@ class NoticeContext:
 
     # -- contact details, linked when they are safe to link
 
-    def address(self, address: Address) -> str:
-        return ", ".join(
-            (
-                address.street,
-                f"{address.postcode} {address.city}",
-                self.w.country(address.country),
+    def address(self, address: Address | None) -> Line:
+        """A postal address on one line, or nothing when the policy gives none."""
+        if address is None:
+            return ()
+        return plain(
+            ", ".join(
+                (
+                    address.street,
+                    f"{address.postcode} {address.city}",
+                    self.w.country(address.country),
+                )
             )
         )
 

@@ -42,18 +42,25 @@ class Words:
         text = self.catalog.gettext(message)
         return text % values if values else text
 
+    def pgettext(self, context: str, message: str, /, **values: object) -> str:
+        """Translate `message` as it reads in `context` (a word that differs by use)."""
+        text = self.catalog.pgettext(context, message)
+        return text % values if values else text
+
     def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
         """Translate with the plural form for `n`; ``%(num)d`` is `n` itself."""
         return self.catalog.ngettext(singular, plural, n) % {"num": n, **values}
 
     def duration(self, d: Duration) -> str:
-        """A duration in words: "3 jaar", "1 an et 6 mois", "14 days"."""
+        """A duration in words: "3 jaar", "1 an et 6 mois", "14 days"; P0D is "immediately"."""
+        if not (d.years or d.months or d.days):
+            return self._("immediately")
         parts = []
         if d.years:
             parts.append(self.ngettext("%(num)d year", "%(num)d years", d.years))
         if d.months:
             parts.append(self.ngettext("%(num)d month", "%(num)d months", d.months))
-        if d.days or not parts:
+        if d.days:
             parts.append(self.ngettext("%(num)d day", "%(num)d days", d.days))
         return self.join(parts)
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from privaat.core.duration import Duration
 from privaat.core.law import AUTHORITIES, EEA, STATUTES
 from privaat.core.policy.model import (
     LANGUAGES,
@@ -98,6 +99,7 @@ class RecipientEntry:
     third_country: bool
     categories: tuple[str, ...]
     dpa_signed: dt.date | None
+    dpa_in_place: bool  # an agreement exists (always true when dpa_signed is set)
     text: str
 
 
@@ -122,6 +124,7 @@ class RetentionEntry:
     minimum: str | None
     trigger: Trigger
     event: str | None
+    event_label: str | None  # how the policy names the event, in the register's language
     action: RetentionAction
     holds: tuple[str, ...]
     text: str
@@ -286,6 +289,8 @@ class _Builder:
             c.privacy_contact or c.contact.email,
             c.contact.phone,
             c.contact.website,
+            # Without an address, the country of the main establishment still places it.
+            country=c.address.country if c.address else self.p.jurisdiction,
             display=display,
         )
         authority = self.p.supervisory_authority
@@ -397,7 +402,10 @@ class _Builder:
 
     def basis_detail(self, p: Purpose, basis: LegalBasis | None) -> str | None:
         if basis is LegalBasis.CONSENT and p.consent:
-            return self.txt(p.consent.mechanism)
+            parts = [self.txt(p.consent.mechanism)]
+            if p.consent.implied:
+                parts.append(t.word(t.IMPLIED_CONSENT, self.lang))
+            return " — ".join(x for x in parts if x) or None
         if basis is LegalBasis.CONTRACT:
             return self.txt(p.contract)
         if basis is LegalBasis.LEGAL_OBLIGATION and p.legal_obligation:
@@ -451,7 +459,11 @@ class _Builder:
             r = self.p.recipient(rid)
             if r is None:
                 continue
-            role = t.word(t.RECIPIENT_ROLE[r.role], self.lang)
+            notes = [t.word(t.RECIPIENT_ROLE[r.role], self.lang), r.country]
+            if r.dpa_signed is not None:
+                notes.append(t.word(t.DPA_SIGNED, self.lang).format(date=r.dpa_signed.isoformat()))
+            elif r.dpa_in_place:
+                notes.append(t.word(t.DPA_IN_PLACE, self.lang))
             out.append(
                 RecipientEntry(
                     id=r.id,
@@ -461,7 +473,8 @@ class _Builder:
                     third_country=r.country not in EEA,
                     categories=tuple(r.categories),
                     dpa_signed=r.dpa_signed,
-                    text=f"{r.name} ({role}, {r.country})",
+                    dpa_in_place=r.dpa_in_place or r.dpa_signed is not None,
+                    text=f"{r.name} ({', '.join(notes)})",
                 )
             )
         return tuple(out)
@@ -495,10 +508,14 @@ class _Builder:
             if r is None:
                 continue
             description = self.txt(r.description) or r.id
+            event_label = self.txt(r.event_label) if r.trigger is Trigger.EVENT else None
             trigger = t.word(t.TRIGGER[r.trigger], self.lang)
-            if r.trigger is Trigger.EVENT and r.event:
-                trigger = r.event
-            if r.maximum is not None:
+            if r.trigger is Trigger.EVENT:
+                trigger = event_label or r.event or trigger
+            if r.maximum is not None and r.maximum == Duration():
+                table = t.WHILE_PROCEDURE if r.trigger is Trigger.PROCEDURE_END else t.AT_ONCE
+                limit = t.word(table, self.lang).format(t=trigger)
+            elif r.maximum is not None:
                 limit = t.word(t.AT_MOST, self.lang).format(
                     d=t.duration_words(r.maximum, self.lang), t=trigger
                 )
@@ -522,6 +539,7 @@ class _Builder:
                     minimum=r.minimum.iso() if r.minimum is not None else None,
                     trigger=r.trigger,
                     event=r.event,
+                    event_label=event_label,
                     action=r.action,
                     holds=tuple(r.holds),
                     text=text,

@@ -242,6 +242,22 @@ NOT_DOCUMENTED: Words = {
     "fr": "non documentée",
 }
 
+DPA_SIGNED: Words = {
+    "nl": "verwerkersovereenkomst gesloten op {date}",
+    "en": "data processing agreement signed on {date}",
+    "fr": "contrat de sous-traitance signé le {date}",
+}
+DPA_IN_PLACE: Words = {
+    "nl": "verwerkersovereenkomst gesloten",
+    "en": "data processing agreement concluded",
+    "fr": "contrat de sous-traitance conclu",
+}
+IMPLIED_CONSENT: Words = {
+    "nl": "toestemming afgeleid uit het gebruik van de website of dienst",
+    "en": "consent inferred from use of the website or service",
+    "fr": "consentement déduit de l'utilisation du site ou du service",
+}
+
 MEASURE_KIND: dict[MeasureKind, Words] = {
     MeasureKind.TECHNICAL: {"nl": "technisch", "en": "technical", "fr": "technique"},
     MeasureKind.ORGANISATIONAL: {
@@ -298,6 +314,16 @@ AT_MOST: Words = {
     "nl": "maximaal {d} na {t}",
     "en": "at most {d} after {t}",
     "fr": "au maximum {d} après {t}",
+}
+AT_ONCE: Words = {
+    "nl": "onmiddellijk na {t}",
+    "en": "immediately after {t}",
+    "fr": "immédiatement après {t}",
+}
+WHILE_PROCEDURE: Words = {
+    "nl": "alleen zolang de procedure loopt",
+    "en": "only while the procedure runs",
+    "fr": "uniquement pendant la durée de la procédure",
 }
 AT_LEAST: Words = {"nl": "minstens {d}", "en": "at least {d}", "fr": "au moins {d}"}
 SWEEP: Words = {
@@ -393,10 +419,14 @@ _UNITS: dict[str, tuple[Words, Words]] = {
     ),
 }
 _AND: Words = {"nl": " en ", "en": " and ", "fr": " et "}
+_IMMEDIATELY: Words = {"nl": "onmiddellijk", "en": "immediately", "fr": "immédiatement"}
 
 
 def duration_words(duration: Duration, lang: str) -> str:
-    """A duration in words: ``2 years and 6 months``, ``30 dagen``, ``3 mois``."""
+    """A duration in words: ``2 years and 6 months``, ``30 dagen``, ``3 mois``.
+
+    A zero duration (P0D) reads ``immediately``.
+    """
     parts = []
     for unit, amount in (
         ("years", duration.years),
@@ -407,5 +437,5 @@ def duration_words(duration: Duration, lang: str) -> str:
             singular, plural = _UNITS[unit]
             parts.append(f"{amount} {word(singular if amount == 1 else plural, lang)}")
     if not parts:
-        return f"0 {word(_UNITS['days'][1], lang)}"
+        return word(_IMMEDIATELY, lang)
     return word(_AND, lang).join(parts)

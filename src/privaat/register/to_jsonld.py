@@ -388,6 +388,7 @@ class _Graph:
                 "privaat:dpaSigned": {"@value": e.dpa_signed.isoformat(), "@type": "xsd:date"}
                 if e.dpa_signed
                 else None,
+                "privaat:dpaInPlace": True if e.dpa_in_place else None,
             }
         )
 
@@ -466,6 +467,7 @@ class _Graph:
                 "dpv:hasPersonalData": [_node_id("data", k) for k in r.categories],
                 "privaat:trigger": r.trigger.value,
                 "privaat:event": r.event,
+                "privaat:eventLabel": self.text(r.event_label),
                 "privaat:minimumDuration": r.minimum,
             }
         )

@@ -65,6 +65,11 @@ def test_pv402_processor_without_dpa(data: Data, paths: Paths, role: str) -> Non
     assert paths("PV402") == [("recipients", i, "dpa_signed")]
 
 
+def test_pv402_undated_dpa_counts(data: Data, paths: Paths) -> None:
+    add_recipient(data, role="processor", dpa_signed=None, dpa_in_place=True)
+    assert paths("PV402") == []
+
+
 @pytest.mark.parametrize("role", ["controller", "authority", "internal"])
 def test_pv402_not_a_processor(data: Data, paths: Paths, role: str) -> None:
     add_recipient(data, role=role, dpa_signed=None)

@@ -1,8 +1,14 @@
-"""Automated decisions, cookies, security, children, cited legislation and changes."""
+"""Automated decisions, cookies, security, children, legislation, other commitments, changes."""
 
 from __future__ import annotations
 
-from privaat.core.policy.model import AutomatedDecision, Cookie, MeasureKind, StatuteStatus
+from privaat.core.policy.model import (
+    AutomatedDecision,
+    Cookie,
+    CookieCategory,
+    MeasureKind,
+    StatuteStatus,
+)
 from privaat.notice.context import NoticeContext
 from privaat.notice.labels import COOKIE_CATEGORY, MEASURE_KIND
 from privaat.notice.view import (
@@ -56,16 +62,8 @@ def _decision(ctx: NoticeContext, d: AutomatedDecision) -> Section:
         ctx.field(w._("How the decision is made"), ctx.text(d.logic)),
         ctx.field(w._("What it means for you"), ctx.text(d.consequences), plain(effect)),
         ctx.many(w._("Purposes"), (ctx.purpose(x) for x in d.purposes)),
-        ctx.field(
-            w._("Human intervention"),
-            ctx.local(d.human_review)
-            or plain(
-                w._(
-                    "You can ask for a person to review the decision, give your point of view "
-                    "and contest the decision."
-                )
-            ),
-        ),
+        # Only the route the policy states; none is made up when it states none.
+        ctx.field(w._("Human intervention"), ctx.local(d.human_review)),
     )
     return Section(f"decision-{d.id}", ctx.text(d.name), (details,) if details else ())
 
@@ -74,19 +72,16 @@ def cookies(ctx: NoticeContext) -> Section | None:
     w, p = ctx.w, ctx.policy
     if not p.cookies:
         return None
+    # The table, not a general promise, says which cookies wait for consent.
+    intro = w._(
+        "Our website uses cookies and similar technologies. The table shows for each of them "
+        "who places it, why, how long it lasts and whether it is placed only after your consent."
+    )
     return Section(
         "cookies",
         plain(w._("Cookies")),
         (
-            Paragraph(
-                plain(
-                    w._(
-                        "Our website uses cookies and similar technologies. Cookies that need "
-                        "your consent are only placed once you have given it, and you can "
-                        "change your choice at any time."
-                    )
-                )
-            ),
+            Paragraph(plain(intro)),
             Table(
                 "cookies-table",
                 w._("Cookies on our website"),
@@ -110,16 +105,26 @@ def _cookie(ctx: NoticeContext, c: Cookie) -> tuple[Line, ...]:
         provider: Line = plain(w._("%(name)s (ourselves)", name=p.controller.name))
     else:
         provider = ctx.recipient_ref(c.provider)
-    lifetime = (
-        w._("Until you close your browser") if c.lifetime == "session" else w.duration(c.lifetime)
-    )
+    if c.lifetime is None:
+        lifetime = w.pgettext("cookie lifetime", "Not stated")
+    elif c.lifetime == "session":
+        lifetime = w._("Until you close your browser")
+    else:
+        lifetime = w.duration(c.lifetime)
+    if c.consent_required:
+        consent = w._("Only after your consent")
+    elif c.category is CookieCategory.STRICTLY_NECESSARY:
+        consent = w._("Not needed")
+    else:
+        # The policy says it is set without consent; whether it may be is the linter's call.
+        consent = w._("Placed without asking for your consent")
     return (
         plain(c.name),
         provider,
         plain(w._(COOKIE_CATEGORY[c.category])),
         ctx.text(c.purpose),
         plain(lifetime),
-        plain(w._("Only after your consent") if c.consent_required else w._("Not needed")),
+        plain(consent),
     )
 
 
@@ -191,6 +196,18 @@ def legislation(ctx: NoticeContext) -> Section | None:
         "legislation",
         plain(w._("Legislation we refer to")),
         (Bullets(tuple(items)),),
+    )
+
+
+def statements(ctx: NoticeContext) -> Section | None:
+    """The policy's other promises, each as the policy words it."""
+    w, stated = ctx.w, ctx.policy.statements
+    if not stated:
+        return None
+    return Section(
+        "commitments",
+        plain(w._("Further commitments")),
+        (Bullets(tuple(ctx.text(s.text) for s in stated)),),
     )
 
 

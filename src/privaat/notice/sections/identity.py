@@ -19,10 +19,12 @@ def controller(ctx: NoticeContext) -> Section:
         ctx.field(
             w._("Registered name"), ctx.opt(c.legal_name if c.legal_name != c.name else None)
         ),
-        ctx.field(w._("Address"), plain(ctx.address(c.address))),
+        ctx.field(w._("Address"), ctx.address(c.address)),
         ctx.field(
             w._("Main establishment"),
-            plain(w.country(main_country)) if main_country != c.address.country else (),
+            plain(w.country(main_country))
+            if c.address is None or main_country != c.address.country
+            else (),
         ),
         ctx.field(w._("Enterprise number (KBO/BCE)"), ctx.opt(ids.kbo)),
         ctx.field(w._("Chamber of Commerce number (KvK)"), ctx.opt(ids.kvk)),
@@ -30,10 +32,7 @@ def controller(ctx: NoticeContext) -> Section:
         ctx.field(w._("E-mail"), ctx.email(contact.email)),
         ctx.field(w._("Phone"), ctx.phone(contact.phone)),
         ctx.field(w._("Website"), ctx.web(contact.website)),
-        ctx.field(
-            w._("Postal address"),
-            plain(ctx.address(contact.address)) if contact.address else (),
-        ),
+        ctx.field(w._("Postal address"), ctx.address(contact.address)),
         ctx.field(w._("For privacy questions and requests"), ctx.email(c.privacy_contact)),
     )
     if details:
@@ -91,6 +90,6 @@ def _person(ctx: NoticeContext, person: Person) -> tuple[Block, ...]:
         ctx.field(w._("Name"), plain(person.name)),
         ctx.field(w._("E-mail"), ctx.email(person.email)),
         ctx.field(w._("Phone"), ctx.phone(person.phone)),
-        ctx.field(w._("Address"), plain(ctx.address(person.address)) if person.address else ()),
+        ctx.field(w._("Address"), ctx.address(person.address)),
     )
     return (details,) if details else ()

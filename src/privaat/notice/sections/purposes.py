@@ -152,8 +152,15 @@ def _purpose(ctx: NoticeContext, p: Purpose) -> Section:
             ctx.field(w._("Statutory provisions"), *(plain(ctx.statute(s)) for s in lo.statutes))
         )
     if (consent := p.consent) is not None:
+        implied = (
+            plain(
+                w._("We consider that you give your consent by using our website or our services.")
+            )
+            if consent.implied
+            else ()
+        )
         fields += [
-            ctx.field(w._("How you give your consent"), ctx.text(consent.mechanism)),
+            ctx.field(w._("How you give your consent"), ctx.text(consent.mechanism), implied),
             ctx.field(
                 w._("Confirmation (double opt-in)"),
                 plain(
@@ -176,13 +183,8 @@ def _purpose(ctx: NoticeContext, p: Purpose) -> Section:
                 if consent.expires_after is not None
                 else (),
             ),
-            ctx.field(
-                w._("How you withdraw your consent"),
-                ctx.local(consent.withdrawal)
-                or plain(
-                    w._("You can withdraw your consent at any time, as easily as you gave it.")
-                ),
-            ),
+            # Only what the policy states: the general right to withdraw is in "Your rights".
+            ctx.field(w._("How you withdraw your consent"), ctx.local(consent.withdrawal)),
         ]
     if p.marketing:
         fields.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from privaat.core.law import ADEQUATE, EEA
+from privaat.core.law import EEA
 from privaat.core.policy.model import Recipient, TransferMechanism
 from privaat.notice.context import NoticeContext
 from privaat.notice.labels import RECIPIENT_ROLE, TRANSFER
@@ -41,10 +41,7 @@ def _recipient(ctx: NoticeContext, r: Recipient) -> Section:
         ),
         ctx.many(w._("Data they receive"), (ctx.category(k) for k in r.categories)),
         ctx.many(w._("For the purposes"), (ctx.purpose(p) for p in r.purposes)),
-        ctx.field(
-            w._("Data processing agreement (Art. 28 GDPR)"),
-            plain(w._("Signed on %(date)s.", date=w.date(r.dpa_signed))) if r.dpa_signed else (),
-        ),
+        ctx.field(w._("Data processing agreement (Art. 28 GDPR)"), _agreement(ctx, r)),
         ctx.field(
             w._("Their privacy notice"),
             ctx.web(r.privacy_policy) if not r.category_only else (),
@@ -55,14 +52,26 @@ def _recipient(ctx: NoticeContext, r: Recipient) -> Section:
     return Section(f"recipient-{r.id}", ctx.recipient(r), tuple(blocks))
 
 
+def _agreement(ctx: NoticeContext, r: Recipient) -> Line:
+    """The data processing agreement, as far as the policy states it."""
+    w = ctx.w
+    if r.dpa_signed is not None:
+        return plain(w._("Signed on %(date)s.", date=w.date(r.dpa_signed)))
+    if r.dpa_in_place:
+        return plain(w._("A data processing agreement has been concluded."))
+    return ()
+
+
 def _transfer(ctx: NoticeContext, r: Recipient) -> tuple[Line, ...]:
-    """The safeguard, for a recipient outside the EEA or one the policy gives a mechanism."""
+    """The safeguard, for a recipient outside the EEA or one the policy gives a mechanism.
+
+    Only the mechanism the policy states: an adequacy decision for the recipient's country
+    is not assumed, since the policy does not rely on it.
+    """
     w = ctx.w
     if r.country in EEA and r.transfer is TransferMechanism.NONE:
         return ()
     mechanism = r.transfer
-    if mechanism is TransferMechanism.NONE and r.country in ADEQUATE:
-        mechanism = TransferMechanism.ADEQUACY
     lines: list[Line] = [plain(w._(TRANSFER[mechanism]))]
     lines.append(ctx.local(r.transfer_detail))
     if mechanism in (TransferMechanism.SCC, TransferMechanism.BCR):

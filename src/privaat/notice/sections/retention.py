@@ -31,15 +31,30 @@ def retention(ctx: NoticeContext) -> Section:
     )
 
 
+def event(ctx: NoticeContext, r: RetentionRule) -> Line:
+    """What starts the period: the named event (its label, else its key) or the trigger."""
+    if r.trigger is Trigger.EVENT and r.event_label is not None:
+        return ctx.text(r.event_label)
+    if r.trigger is Trigger.EVENT and r.event:
+        return plain(r.event)
+    return plain(ctx.w._(TRIGGER[r.trigger]))
+
+
 def _rule(ctx: NoticeContext, r: RetentionRule) -> Section:
     w = ctx.w
-    start: Line = plain(w._(TRIGGER[r.trigger]))
-    if r.trigger is Trigger.EVENT and r.event:
-        start = plain(r.event)
+    start = event(ctx, r)
+    maximum = _duration(ctx, r.maximum)
+    if r.maximum is not None and r.maximum == Duration():
+        # Kept no longer than the trigger itself: say so, rather than "0 days from".
+        if r.trigger is Trigger.PROCEDURE_END:
+            maximum = plain(w._("only while the procedure runs"))
+        else:
+            maximum = concat(plain(w._("immediately after")), start, sep=" ")
+        start = ()
     details = ctx.fields(
         ctx.many(w._("Data"), (ctx.category(k) for k in r.categories)),
         ctx.many(w._("Whose data"), (ctx.subject(s) for s in r.subjects)),
-        ctx.field(w._("Maximum period"), _duration(ctx, r.maximum)),
+        ctx.field(w._("Maximum period"), maximum),
         ctx.field(w._("Minimum period"), _duration(ctx, r.minimum)),
         ctx.field(w._("Counted from"), start),
         ctx.field(w._("Clean-up interval"), _duration(ctx, r.schedule)),

@@ -28,8 +28,21 @@ def rights(ctx: NoticeContext) -> Section:
     blocks: list[Block] = [
         Paragraph(plain(w._("You have the following rights regarding your personal data:"))),
         Bullets(items),
-        Paragraph(plain(w._("Exercising your rights is free of charge."))),
     ]
+    if r.subjects:
+        groups = ("".join(s.text for s in ctx.subject(sid)) for sid in r.subjects)
+        blocks.append(
+            Paragraph(
+                plain(
+                    w._(
+                        "We grant these rights to the following groups: %(groups)s. The GDPR, "
+                        "however, gives them to everyone whose personal data we process.",
+                        groups=w.join(groups),
+                    )
+                )
+            )
+        )
+    blocks.append(Paragraph(plain(w._("Exercising your rights is free of charge."))))
     subsections = [_exercise(ctx)]
     withdraw = _withdraw(ctx)
     if withdraw is not None:
@@ -91,20 +104,31 @@ def _exercise(ctx: NoticeContext) -> Section:
 
 
 def _address(ctx: NoticeContext, channel: Channel) -> Line:
-    """Where to send a request; the controller's own details when the channel names none."""
-    c = ctx.policy.controller
+    """Where to send a request; the controller's own details when the channel names none.
+
+    A channel is listed even when neither it nor the controller gives an address: the
+    notice then says that the address is not stated, rather than leave the channel out.
+    """
+    w, c = ctx.w, ctx.policy.controller
     kind = channel.kind
     if channel.address is not None:
         if kind in (ChannelKind.POST, ChannelKind.REGISTERED_POST):
             return plain(channel.address)
         return ctx.contact(channel.address)
     if kind is ChannelKind.EMAIL:
-        return ctx.email(c.privacy_contact or c.contact.email)
-    if kind in (ChannelKind.POST, ChannelKind.REGISTERED_POST):
-        return plain(f"{c.legal_name or c.name}, {ctx.address(c.contact.address or c.address)}")
-    if kind is ChannelKind.PHONE:
-        return ctx.phone(c.contact.phone)
-    return ctx.web(c.contact.website)
+        found = ctx.email(c.privacy_contact or c.contact.email)
+    elif kind in (ChannelKind.POST, ChannelKind.REGISTERED_POST):
+        postal = ctx.address(c.contact.address or c.address)
+        found = concat(plain(c.legal_name or c.name), postal, sep=", ") if postal else ()
+    elif kind is ChannelKind.PHONE:
+        found = ctx.phone(c.contact.phone)
+        if not found:
+            return plain(w._("number not stated"))
+    else:
+        found = ctx.web(c.contact.website)
+        if not found:
+            return plain(w._("web address not stated"))
+    return found or plain(w._("address not stated"))
 
 
 def _withdraw(ctx: NoticeContext) -> Section | None:

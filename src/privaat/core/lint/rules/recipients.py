@@ -48,12 +48,14 @@ def transfer_without_mechanism(policy: Policy) -> Iterator[Hit]:
 )
 def processor_without_dpa(policy: Policy) -> Iterator[Hit]:
     for i, recipient in enumerate(policy.recipients):
-        if recipient.role in _PROCESSORS and recipient.dpa_signed is None:
+        has_dpa = recipient.dpa_signed is not None or recipient.dpa_in_place
+        if recipient.role in _PROCESSORS and not has_dpa:
             yield Hit(
                 ("recipients", i, "dpa_signed"),
                 f"{recipient.role.value.replace('_', '-')} {recipient.id!r} has no signed "
                 "data processing agreement",
-                "sign an Art. 28 agreement and set dpa_signed: the date it was signed",
+                "sign an Art. 28 agreement and set dpa_signed: the date it was signed "
+                "(or dpa_in_place: true when the date is unknown)",
             )
 
 
