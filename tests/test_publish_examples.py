@@ -28,7 +28,7 @@ def test_example_is_fully_translated(name: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_notice_in_every_language_has_no_foreign_text(name: str, lang: str) -> None:
+def test_notice_in_every_language_has_no_foreign_text(name: str, lang: Lang) -> None:
     policy = load_policy(example_text(name), f"{name}.yaml").policy
     page = render_notice(policy, lang, "html")
     assert f'<html lang="{lang}"' in page
@@ -41,7 +41,7 @@ def test_notice_in_every_language_has_no_foreign_text(name: str, lang: str) -> N
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_register_in_every_language(name: str, lang: str) -> None:
+def test_register_in_every_language(name: str, lang: Lang) -> None:
     policy = load_policy(example_text(name), f"{name}.yaml").policy
     rows = list(csv.DictReader(io.StringIO(export_ropa(policy, "csv", lang).decode("utf-8-sig"))))
     assert len(rows) == len(policy.activities)
