@@ -7,6 +7,7 @@ notice rendered from it carries every promise of the seed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -49,6 +50,8 @@ def test_example_loads_with_the_seed_facts(policy: Policy) -> None:
     assert policy.date == dt.date(2018, 6, 29)
     assert policy.controller.name == "JENSDEV"
     assert policy.controller.legal_name == "JENS Development Consultancy"
+    # The text gives no postal address: none is modelled.
+    assert policy.controller.address is None
     # No enterprise number, and every e-mail address of the text is hidden ("[email protected]").
     assert policy.controller.identifiers.kbo is None
     assert policy.controller.contact.email is None
@@ -74,7 +77,9 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
     hosting = policy.retention_rule("hosting_data")
     assert hosting is not None
     assert (hosting.trigger, hosting.maximum) == (Trigger.EVENT, Duration(days=14))
-    assert hosting.event is not None
+    assert hosting.event == "cancellation"
+    assert hosting.event_label is not None
+    assert set(hosting.event_label) == {"nl", "en", "fr"}
     # Accounting: ten years, a statutory hold under the VAT Code, from the end of the year.
     [hold] = policy.holds
     assert (hold.kind, hold.statute, hold.duration, hold.from_end_of_year, hold.country) == (
@@ -100,7 +105,8 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
         "google": "US",
     }
     assert all(
-        r.dpa_signed is None and r.transfer is TransferMechanism.NONE for r in policy.recipients
+        r.dpa_signed is None and not r.dpa_in_place and r.transfer is TransferMechanism.NONE
+        for r in policy.recipients
     )
     credentials = policy.category("user.authorization.credentials")
     assert credentials is not None
@@ -115,8 +121,14 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
         Right.COMPLAINT,
     ]
     assert [(c.kind, c.address) for c in policy.rights.channels] == [(ChannelKind.EMAIL, None)]
+    # "Als klant heb je ten allen tijde recht op inzage ...": the rights go to customers only.
+    assert policy.rights.subjects == ["customers"]
+    # No deadline is stated, so none is set: the law's one month is the default.
+    assert re.search(r"^\s*deadline:", example_text(NAME), re.MULTILINE) is None
+    assert policy.rights.deadline == Duration(months=1)
     [cookie] = policy.cookies
-    assert (cookie.provider, cookie.consent_required) == ("google", False)
+    assert (cookie.provider, cookie.consent_required, cookie.lifetime) == ("google", False, None)
+    assert [s.id for s in policy.statements] == ["purpose_limitation", "confidentiality"]
 
 
 # --------------------------------------------------------------------------- 2. findings
@@ -144,14 +156,23 @@ EXPECTED_CODES: dict[str, str] = {
     # "Als bezoeker op deze website zijn enkele cookies in gebruik" (Google Analytics): no
     # consent mentioned.
     "PV501": "enkele cookies in gebruik",
+    # "Je leest hier meer over in ons Cookiebeleid": the text states no lifetime for the Google
+    # Analytics cookie.
+    "PV503": "Google Analytics, geen levensduur",
     # "Daarvoor kan je altijd contact opnemen via [email protected]": the address is hidden.
     "PV706": "[email protected]",
+    # "Als klant heb je ten allen tijde recht op inzage ..."; "Als klant beschik je steeds over het
+    # recht om een klacht in te dienen": visitors, people using the contact forms and domain
+    # holders are left out.
+    "PV708": "Als klant",
     # "Commissie voor de Bescherming van de Persoonlijke Levenssfeer": renamed on 25 May 2018.
     "PV802": "Commissie voor de Bescherming van de Persoonlijke Levenssfeer",
     # No enterprise number anywhere in the text.
     "PV805": "geen ondernemingsnummer",
     # "Dit kan per e-mail op [email protected]": no readable e-mail address.
     "PV808": "[email protected]",
+    # The text gives no postal address anywhere.
+    "PV809": "geen adres",
 }
 
 #: Where every finding points: (code, id of the item the finding is about).
@@ -173,10 +194,13 @@ EXPECTED_PLACES: set[tuple[str, str]] = {
     ),
     ("PV402", "google"),
     ("PV501", "Google Analytics"),
+    ("PV503", "Google Analytics"),
     ("PV706", "rights"),
+    ("PV708", "rights"),
     ("PV802", "supervisory_authority"),
     ("PV805", "controller"),
     ("PV808", "controller"),
+    ("PV809", "controller"),
 }
 
 
@@ -248,6 +272,7 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "Anonieme statistieken bijhouden",
             "Google Analytics",
             "Anonieme statistieken over het websitebezoek.",
+            "| Niet vermeld |",
         ],
     ),
     (
@@ -298,7 +323,10 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "U moet deze gegevens verstrekken",
         ],
     ),
-    ("e-mail through Rackspace", ["Rackspace", "E-mailverkeer."]),
+    (
+        "e-mail through Rackspace, known for its experience in privacy-compliant e-mail",
+        ["Rackspace", "E-mailverkeer.", "privacyconforme diensten en beleid"],
+    ),
     (
         "the processing serves only following up requests, providing the services asked for "
         "and invoicing them",
@@ -310,9 +338,20 @@ CHECKLIST: list[tuple[str, list[str]]] = [
         ],
     ),
     (
-        "data are never made available to third parties except under a legal demand or where "
-        "needed to deliver a product or service",
+        "the processing is needed only to provide the services JENSDEV offers",
         [
+            "De verwerking is enkel nodig voor het leveren van de diensten die JENSDEV je biedt, "
+            "zowel voor opvolging van aanvragen, verlening van de door jou gevraagde diensten als "
+            "facturatie van door jou gevraagde diensten.",
+        ],
+    ),
+    (
+        "JENSDEV respects privacy and treats data confidentially; data are never made available "
+        "to third parties except under a legal demand or where needed to deliver a product or "
+        "service",
+        [
+            "JENSDEV respecteert jouw privacy en behandelt jouw persoonlijke gegevens "
+            "vertrouwelijk.",
             "JENSDEV zal jouw gegevens nooit en op geen enkele wijze aan derden ter beschikking "
             "stellen, behalve in het geval van een wettelijke vordering of wanneer dit "
             "noodzakelijk verband houdt met de levering van een product of dienst.",
@@ -335,7 +374,7 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "verwijderen we pas na jouw goedkeuring alle opgeslagen data, of ten laatste 14 "
             "dagen na opzegging",
             "**Maximale termijn:** 14 dagen",
-            "Opzegging van de dienst",
+            "**Te rekenen vanaf:** de opzegging van de dienst",
         ],
     ),
     (
@@ -348,6 +387,7 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "**Bezwaar**",
             "**Overdraagbaarheid van gegevens**",
             "Als klant heb je te allen tijde recht op inzage",
+            "Wij kennen deze rechten toe aan de volgende groepen: Klanten.",
         ],
     ),
     (
@@ -388,15 +428,26 @@ def test_dutch_notice_carries_the_promise(notice_nl: str, promise: str, strings:
     assert not missing, f"{promise}: not in the Dutch notice: {missing}"
 
 
-@pytest.mark.xfail(
-    reason="notice renderer drops an e-mail channel that has no address when the controller "
-    "has no e-mail either (privaat/notice/sections/rights.py _address), leaving "
-    "'U kunt ons uw verzoek bezorgen:' with nothing after it",
-    strict=True,
-)
 def test_dutch_notice_names_the_email_channel(notice_nl: str) -> None:
     # "Daarvoor kan je altijd contact opnemen via [email protected]": by e-mail, address hidden.
-    assert "**Per e-mail" in notice_nl
+    assert "**Per e-mail:** adres niet vermeld" in notice_nl
+
+
+def _controller_section(notice: str) -> str:
+    start = notice.index("Wie is verantwoordelijk voor uw persoonsgegevens")
+    return notice[start : notice.index("\n## ", start)]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en", "fr"])
+def test_notice_prints_no_placeholder_address(policy: Policy, lang: Lang) -> None:
+    # The text gives no postal address: the notice neither invents one nor prints a placeholder.
+    text = render_notice(policy, lang, "md")
+    for placeholder in ("adres niet vermeld /", "address not stated /", "adresse non mentionnée"):
+        assert placeholder not in text
+
+
+def test_dutch_notice_has_no_controller_address(notice_nl: str) -> None:
+    assert "**Adres:**" not in _controller_section(notice_nl)
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

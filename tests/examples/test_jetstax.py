@@ -6,6 +6,8 @@ notice rendered from it carries every promise of the seed.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from privaat.core.duration import Duration
@@ -44,6 +46,7 @@ def test_example_loads_with_the_seed_facts(policy: Policy) -> None:
     assert policy.languages == ["nl", "en", "fr"]
     assert policy.controller.name == "Jetstax"
     assert policy.controller.identifiers.kbo == "0730.671.009"
+    assert policy.controller.address is not None
     assert policy.controller.address.city == "Rumst"
     # The text gives no e-mail address, phone number or website.
     assert policy.controller.contact.email is None
@@ -88,8 +91,16 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
     assert activities["statistics"].retention == [rule.id]
     assert policy.holds == []
     assert policy.rights.rights == [Right.OBJECTION]
+    # No deadline is stated, so none is set: the law's one month is the default.
+    assert re.search(r"^\s*deadline:", example_text(NAME), re.MULTILINE) is None
     assert policy.rights.deadline == Duration(months=1)
     assert [c.kind for c in policy.rights.channels] == [ChannelKind.POST]
+
+
+def test_example_keeps_the_free_standing_promises_as_statements(policy: Policy) -> None:
+    assert [s.id for s in policy.statements] == ["control", "care", "minimisation"]
+    # Intentions are no security measures: only the monitoring the text names is one.
+    assert [m.id for m in policy.security] == ["network_monitoring"]
 
 
 # --------------------------------------------------------------------------- 2. findings
@@ -310,18 +321,31 @@ CHECKLIST: list[tuple[str, list[str]]] = [
         ],
     ),
     (
-        "customer data are managed securely, respectfully and with care; only what is needed",
+        "customer data are managed securely, respectfully and with care; for each purpose only "
+        "the data it needs; network and information security are monitored",
         [
-            "Klantgegevens veilig, respectvol en met de nodige zorgvuldigheid beheren",
+            "Jetstax wil haar klantgegevens veilig, respectvol en met de nodige zorgvuldigheid "
+            "beheren en gebruiken",
+            "Voor elk doel verwerkt Jetstax alleen die gegevens die nodig zijn om het beoogde doel "
+            "te bereiken.",
             "Bewaking van passende netwerk- en informatiebeveiliging",
         ],
     ),
     (
-        "everyone should control their personal data; more on rights at the Data Protection "
-        "Authority's website",
+        "Jetstax informs its customers and users and gives them control; everyone should control "
+        "their personal data",
         [
+            "Jetstax wil haar klanten en gebruikers zoveel mogelijk informeren over haar diensten",
             "Jetstax gaat uit van het principe dat iedereen controle moet hebben over zijn "
             "persoonsgegevens.",
+        ],
+    ),
+    (
+        "Jetstax seeks to meet its obligations and respect the customer's rights; more on rights "
+        "at the Data Protection Authority's website",
+        [
+            "Jetstax streeft ernaar haar verplichtingen na te komen en de rechten van de klant te "
+            "respecteren",
             "Gegevensbeschermingsautoriteit",
             "https://www.gegevensbeschermingsautoriteit.be/burger",
         ],

@@ -7,6 +7,7 @@ notice rendered from it carries every promise of the seed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 import pytest
@@ -42,6 +43,10 @@ def test_example_loads_with_the_seed_facts(policy: Policy) -> None:
     # The two e-mail addresses of the seed, each where the seed gives it.
     assert policy.controller.contact.email == "info@jixawwebsolutions.nl"
     assert policy.controller.privacy_contact == "info@jixawstudio.nl"
+    # "t: 00 31 (0)13 203 24 57" is the telephone; the mobile "m:" number is a statement.
+    assert policy.controller.contact.phone == "00 31 (0)13 203 24 57"
+    # The text gives no postal address: none is modelled.
+    assert policy.controller.address is None
     assert policy.supervisory_authority.key == "nl-ap"
     assert policy.date == dt.date(2024, 1, 2)
 
@@ -60,10 +65,27 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
     ga = policy.recipient("google-analytics")
     assert ga is not None
     assert (ga.country, ga.transfer) == ("US", TransferMechanism.NONE)
+    # "waar wij een verwerkers overeenkomst mee hebben gesloten": an agreement, no date.
+    assert (ga.dpa_in_place, ga.dpa_signed) == (True, None)
+    # "Deze worden alleen gebruikt bij Google-Analytics": no cookie name, no lifetime stated.
+    [cookie] = policy.cookies
+    assert (cookie.provider, cookie.lifetime, cookie.consent_required) == (
+        "google-analytics",
+        None,
+        True,
+    )
     assert [d.human_review for d in policy.automated_decisions] == [None]
     assert Right.WITHDRAW_CONSENT not in policy.rights.rights
     assert [(c.kind, c.address) for c in policy.rights.channels] == [
         (ChannelKind.EMAIL, "info@jixawstudio.nl")
+    ]
+    # No deadline is stated, so none is set: the law's one month is the default.
+    assert re.search(r"^\s*deadline:", example_text(NAME), re.MULTILINE) is None
+    assert [s.id for s in policy.statements] == [
+        "no-other-purposes",
+        "no-sale",
+        "third-party-websites",
+        "mobile-phone",
     ]
 
 
@@ -94,9 +116,9 @@ EXPECTED_CODES: dict[str, str] = {
     # "We zouden een onderzoeksbureau kunnen inzetten"; "wordt een incassobureau ingeschakeld":
     # no processing agreement stated for either.
     "PV402": "onderzoeksbureau, incassobureau",
-    # Google Analytics cookies ("Deze worden alleen gebruikt bij Google-Analytics"): _ga lives
-    # two years.
-    "PV502": "cookies van Google Analytics",
+    # "Cookies kunnen ook persoonsgegevens bevatten ... Deze worden alleen gebruikt bij
+    # Google-Analytics": no lifetime stated.
+    "PV503": "cookies van Google Analytics",
     # "dan kunnen wij de diensten blokkeren ... voordat er automatisch diensten worden opgezegd":
     # no human review.
     "PV601": "automatisch ... blokkeren ... opzeggen",
@@ -104,6 +126,8 @@ EXPECTED_CODES: dict[str, str] = {
     "PV602": "Uw privacy rechten: geen menselijke tussenkomst",
     # The rights paragraph does not mention withdrawing consent.
     "PV704": "Uw privacy rechten: geen intrekking van toestemming",
+    # "Contact gegevens": website, e-mail, phones, KvK and VAT, but no postal address.
+    "PV809": "Contact gegevens: geen adres",
 }
 
 #: Where the main findings point: (code, id of the item the finding is about).
@@ -121,8 +145,9 @@ EXPECTED_PLACES: set[tuple[str, str]] = {
     ("PV401", "google-analytics"),
     ("PV402", "research-agency"),
     ("PV402", "debt-collector"),
-    ("PV502", "_ga"),
+    ("PV503", "Cookies van Google Analytics"),
     ("PV601", "unpaid-invoices"),
+    ("PV809", "controller"),
 }
 
 
@@ -144,6 +169,12 @@ def test_findings_are_exactly_what_the_seed_gets_wrong(policy: Policy) -> None:
     assert {f.code for f in findings} == set(EXPECTED_CODES)
     places = {(f.code, _item(policy, f)) for f in findings}
     assert places >= EXPECTED_PLACES
+
+
+def test_the_processing_agreement_with_google_analytics_counts(policy: Policy) -> None:
+    # "waar wij een verwerkers overeenkomst mee hebben gesloten": no PV402 for Google Analytics.
+    places = {(f.code, _item(policy, f)) for f in lint(policy)}
+    assert ("PV402", "google-analytics") not in places
 
 
 # --------------------------------------------------------------------------- 3. the notice
@@ -252,8 +283,8 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "De politie, wanneer een politievordering ons daartoe verplicht",
             "Google Analytics",
             "Verenigde Staten",
-            "Voor deze doorgifte is geen waarborg vermeld",
-            "Verwerkersovereenkomst",
+            "De verklaring vermeldt geen waarborg voor deze doorgifte.",
+            "**Verwerkersovereenkomst (art. 28 AVG):** Er is een verwerkersovereenkomst gesloten.",
             "Een onderzoeksbureau, om te horen hoe tevreden u over onze diensten bent",
             "Een incassobureau, bij niet-betaalde facturen",
         ],
@@ -291,7 +322,10 @@ CHECKLIST: list[tuple[str, list[str]]] = [
         "the complaint right rests on the privacy legislation",
         ["Algemene Verordening Gegevensbescherming", "“de privacywetgeving”"],
     ),
-    ("the cookies: only Google Analytics", ["\\_ga", "surfgedrag en interesses", "2 jaar"]),
+    (
+        "the cookies: only Google Analytics",
+        ["Cookies van Google Analytics", "surfgedrag en interesses", "| Niet vermeld |"],
+    ),
     (
         "automatic payment reminders, blocking of services, debt collection before cancellation",
         [
@@ -304,14 +338,41 @@ CHECKLIST: list[tuple[str, list[str]]] = [
     ),
     (
         "security: need-to-know access, shielded access, regular checks, SSL certificates, "
-        "protection after sharing, no sale of data",
+        "protection after sharing",
         [
             "Alleen de noodzakelijke personen hebben toegang tot uw gegevens",
             "De toegang tot uw gegevens is afgeschermd",
             "Onze beveiligingsmaatregelen worden regelmatig gecontroleerd",
             "SSL-certificaten voor een veilige overdracht van uw gegevens",
             "ook nadat ze gedeeld zijn met een andere partij",
-            "wie uw gegevens wil kopen, wijzen we vriendelijk de deur",
+        ],
+    ),
+    (
+        "no sale of data: anyone asking to buy them is shown the door; data are shared only in "
+        "the three cases, and in two more with consent",
+        [
+            "Wanneer iemand JixawStudio vraagt om zomaar uw persoonsgegevens te mogen kopen, "
+            "zullen we hem vriendelijk de deur wijzen.",
+            "JixawStudio deelt uw gegevens alleen met anderen voor het verlenen of uitvoeren van "
+            "onze diensten",
+        ],
+    ),
+    (
+        "the data are used for no other purposes, unless consented to beforehand or required "
+        "by law",
+        [
+            "JixawStudio zal uw persoonsgegevens niet voor andere doeleinden gebruiken dan "
+            "degene die hierboven besproken zijn, tenzij u daar vooraf toestemming voor hebt "
+            "gegeven of wij daartoe wettelijk verplicht zijn.",
+        ],
+    ),
+    (
+        "the statements do not apply to other parties' websites linked to; read their "
+        "statements before sharing data",
+        [
+            "Onze privacy- en cookieverklaring zijn niet van toepassing op websites van anderen "
+            "waar wij naartoe linken",
+            "vergeet dan niet om goed hun privacy- en cookieverklaring door te lezen",
         ],
     ),
 ]
@@ -321,6 +382,23 @@ CHECKLIST: list[tuple[str, list[str]]] = [
 def test_dutch_notice_carries_the_promise(notice_nl: str, promise: str, strings: list[str]) -> None:
     missing = [s for s in strings if s not in notice_nl]
     assert not missing, f"{promise}: not in the Dutch notice: {missing}"
+
+
+def _controller_section(notice: str) -> str:
+    start = notice.index("Wie is verantwoordelijk voor uw persoonsgegevens")
+    return notice[start : notice.index("\n## ", start)]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en", "fr"])
+def test_notice_prints_no_placeholder_address(policy: Policy, lang: Lang) -> None:
+    # The text gives no postal address: the notice neither invents one nor prints a placeholder.
+    text = render_notice(policy, lang, "md")
+    assert "(geen adres vermeld)" not in text
+    assert "—, —" not in text
+
+
+def test_dutch_notice_has_no_controller_address(notice_nl: str) -> None:
+    assert "**Adres:**" not in _controller_section(notice_nl)
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

@@ -102,9 +102,11 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
     assert policy.holds == []
     # "Wij verstrekken geen persoonsgegevens aan partijen welke gevestigd zijn buiten de EU."
     assert {r.country for r in policy.recipients} == {"BE"}
+    # "Met hen werd telkens een verwerkersovereenkomst gesloten": an agreement, no date.
     providers = policy.recipient("service_providers")
     assert providers is not None
-    assert providers.dpa_signed is not None
+    assert providers.dpa_in_place
+    assert providers.dpa_signed is None
     assert set(providers.categories) == {
         "user.name",
         "user.demographic.language",
@@ -119,25 +121,59 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
         (ChannelKind.ACCOUNT, None),
     ]
     assert [c.consent_required for c in policy.cookies] == [True, True, True, False]
+    # The text states the lifetime of none of its cookies.
+    assert [c.lifetime for c in policy.cookies] == [None, None, None, None]
+
+
+def test_example_models_the_implied_consent(policy: Policy) -> None:
+    # "Door gebruik te maken van de website en/of diensten verschaft de gebruiker zijn impliciete
+    # toestemming": the basis of the data a website visit collects, and nowhere else.
+    implied = [p.id for p in policy.purposes if p.consent is not None and p.consent.implied]
+    assert implied == ["website_operation"]
+    website = policy.purpose("website_operation")
+    assert website is not None
+    assert website.basis is LegalBasis.CONSENT
+
+
+def test_example_keeps_the_free_standing_promises_as_statements(policy: Policy) -> None:
+    assert [s.id for s in policy.statements] == [
+        "associated_companies",
+        "no_disclosure",
+        "special_categories",
+        "third_party_sites",
+        "principles",
+        "liability",
+    ]
+    # No promise is squeezed into a security measure any more.
+    assert "processor_agreements" not in {m.id for m in policy.security}
 
 
 # --------------------------------------------------------------------------- 2. findings
 
 #: Every finding code the seed yields, with the seed sentence that causes it.
 EXPECTED_CODES: dict[str, str] = {
-    # "Dit wordt gebruikt voor systeembeheer, om verkeer te filteren ..."; "Bepalen van uw
-    # geschiktheid als klant of partner"; "Klanten kunnen berichten ontvangen gebaseerd op
-    # gerechtvaardigd belang van de onderneming": no balancing anywhere.
+    # "Bepalen van uw geschiktheid als klant of partner"; "Klanten kunnen berichten ontvangen
+    # gebaseerd op gerechtvaardigd belang van de onderneming": no balancing anywhere.
     "PV104": "gerechtvaardigd belang, zonder afweging",
     # "behalve om te voldoen aan wettelijke verplichtingen en in geval van uitdrukkelijk verzoek
     # van de gerechtelijke autoriteiten of politiediensten": no statute named.
     "PV105": "om te voldoen aan wettelijke verplichtingen",
+    # "Door gebruik te maken van de website en/of diensten verschaft de gebruiker zijn impliciete
+    # toestemming aan de gegevensverwerking conform deze privacyverklaring."
+    "PV112": "impliciete toestemming",
     # "gedurende een termijn gelijk aan de wettelijke bewaartermijn of de verjaringstermijn":
     # no period.
     "PV302": "de wettelijke bewaartermijn of de verjaringstermijn",
+    # "Facturatie- en betalingsgegevens", "Financiële identificatie (bankrekeningnummer(s))", kept
+    # "gedurende een termijn gelijk aan de wettelijke bewaartermijn ... om sociaalrechtelijke of
+    # fiscale redenen": no statutory hold for the invoices is declared.
+    "PV308": "Facturatie- en betalingsgegevens",
     # "Onze gerichte e-mailberichten bevatten meestal cookies ... om te weten of u het bericht
     # opent": consent is asked only once a link is clicked.
     "PV501": "gerichte e-mailberichten bevatten meestal cookies",
+    # "JSM BV gebruikt functionele, analytische en tracking cookies": no lifetime for any of them,
+    # nor for the tracking in e-mails.
+    "PV503": "functionele, analytische en tracking cookies",
     # "Indien de voorwaarden zijn nageleefd is JSM BV verplicht gevolg te geven binnen 30 dagen".
     "PV702": "binnen 30 dagen",
     # Section 11 names no right to restriction of processing.
@@ -154,12 +190,22 @@ EXPECTED_CODES: dict[str, str] = {
 
 #: Where every finding points: (code, id of the item the finding is about).
 EXPECTED_PLACES: set[tuple[str, str]] = {
-    ("PV104", "website_operation"),
     ("PV104", "suitability"),
     ("PV104", "newsletter_customers"),
     ("PV105", "legal_obligations"),
+    ("PV112", "website_operation"),
     ("PV302", "contract_term"),
+    ("PV308", "customer_services"),
     ("PV501", "Tracking in e-mailberichten"),
+    *(
+        ("PV503", cookie)
+        for cookie in (
+            "Functionele cookies",
+            "Analytische cookies",
+            "Tracking cookies",
+            "Tracking in e-mailberichten",
+        )
+    ),
     ("PV702", "rights"),
     ("PV704", "rights"),
     ("PV705", "rights"),
@@ -209,6 +255,27 @@ CHECKLIST: list[tuple[str, list[str]]] = [
         ],
     ),
     ("last changed on 1 May 2018", ["1 mei 2018"]),
+    (
+        "the statement covers JSM and the companies associated with it, and is part of the "
+        "General Terms",
+        [
+            "Deze privacyverklaring geldt voor JSM en voor de bedrijven die met JSM geassocieerd "
+            "worden.",
+            "De privacyverklaring vormt een integraal deel van onze Algemene Voorwaarden.",
+        ],
+    ),
+    (
+        "using the website or services is taken as implied consent to the processing; who does "
+        "not agree must end the contact",
+        [
+            "Door gebruik te maken van de website en/of diensten verschaft de gebruiker zijn "
+            "impliciete toestemming aan de gegevensverwerking conform deze privacyverklaring.",
+            "moet u het contact onmiddellijk beëindigen",
+            "Wij gaan ervan uit dat u uw toestemming geeft door onze website of onze diensten te "
+            "gebruiken.",
+            "stuur daarvoor een gespecificeerd verzoek naar info@JSM.be",
+        ],
+    ),
     (
         "it concerns prospects, customers, suppliers and partners, website visitors, applicants "
         "and third parties who are not customers",
@@ -324,7 +391,8 @@ CHECKLIST: list[tuple[str, list[str]]] = [
         [
             "Externe dienstverleners voor e-mailmarketing, facturatie, nabestellingen en direct "
             "mailing",
-            "Verwerkersovereenkomst (art. 28 AVG)",
+            "**Verwerkersovereenkomst (art. 28 AVG):** Er is een verwerkersovereenkomst gesloten.",
+            "de nodige afspraken gemaakt om de beveiliging van uw persoonsgegevens te waarborgen",
             "Medewerkers van JSM",
             "zij zijn tot vertrouwelijkheid verplicht",
             "Gerechtelijke autoriteiten en politiediensten op hun uitdrukkelijk verzoek",
@@ -372,7 +440,7 @@ CHECKLIST: list[tuple[str, list[str]]] = [
     ),
     (
         "security: physical access, devices, paper and digital documents policies, a secured "
-        "environment open to a limited number of staff, processing agreements",
+        "environment open to a limited number of staff",
         [
             "Interne policy omtrent fysieke toegang tot kantoor en bedrijfswagens",
             "Interne policy omtrent gebruik van computers, smartphones en andere digitale "
@@ -382,7 +450,57 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "versnippering van documenten",
             "Interne policy omtrent digitale documenten",
             "Opslag in een beveiligde omgeving die niet toegankelijk is voor het publiek",
-            "Verwerkersovereenkomsten met alle externe dienstverleners",
+        ],
+    ),
+    (
+        "information is processed for internal purposes only; nothing is passed on to third "
+        "parties except for the contracts, legal obligations or on the express request of the "
+        "judicial authorities or police; any other passing on is stated or asked consent for",
+        [
+            "De informatie wordt louter voor interne doeleinden verwerkt.",
+            "Wij geven uw persoonsgegevens geenszins door aan derden, behalve indien dit "
+            "noodzakelijk is voor het uitvoeren van de overeenkomsten tussen u en ons",
+            "wordt dat uitdrukkelijk vermeld of wordt u uitdrukkelijk om uw toestemming gevraagd",
+        ],
+    ),
+    (
+        "sensitive data are never collected; express agreement would be asked; unsolicited "
+        "sensitive data are used under the applicable law; what counts as sensitive",
+        [
+            "Wij verzamelen en verwerken in geen geval persoonsgegevens die gekwalificeerd "
+            "worden als gevoelig.",
+            "zullen we u vragen om uitdrukkelijk akkoord te gaan",
+            "Als u ons ongevraagd gevoelige persoonsgegevens verstrekt",
+            "raciale of etnische afkomst",
+            "strafregister (inclusief informatie over vermoedelijke criminele activiteiten)",
+        ],
+    ),
+    (
+        "links to partners', advertisers' and affiliates' sites: their own statements, no "
+        "responsibility; JSM assumes they respect the GDPR",
+        [
+            "Onze website kan links bevatten naar sites van onze partners, adverteerders en/of "
+            "gelieerde ondernemingen.",
+            "wij aanvaarden geen enkele verantwoordelijkheid of aansprakelijkheid",
+            "JSM gaat ervan uit dat deze derde partijen eveneens de nieuwe GDPR-regelgeving in "
+            "acht nemen.",
+        ],
+    ),
+    (
+        "processing is fair, lawful, adequate and not kept longer than needed; the best possible "
+        "security; compliance with the policy is checked regularly",
+        [
+            "De verwerking gebeurt op een eerlijke en rechtmatige wijze",
+            "toereikend, ter zake dienend en niet overmatig",
+            "JSM treft de best mogelijke veiligheidsmaatregelen",
+            "We controleren regelmatig of we aan dit privacybeleid voldoen.",
+        ],
+    ),
+    (
+        "JSM is not liable for damage from the use of the website or its information",
+        [
+            "JSM kan niet aansprakelijk gesteld worden voor rechtstreekse of onrechtstreekse "
+            "schade",
         ],
     ),
     (
@@ -451,6 +569,11 @@ CHECKLIST: list[tuple[str, list[str]]] = [
 def test_dutch_notice_carries_the_promise(notice_nl: str, promise: str, strings: list[str]) -> None:
     missing = [s for s in strings if s not in notice_nl]
     assert not missing, f"{promise}: not in the Dutch notice: {missing}"
+
+
+def test_dutch_notice_states_no_cookie_lifetime(notice_nl: str) -> None:
+    # The text gives the lifetime of none of its four kinds of cookies: none is invented.
+    assert notice_nl.count("| Niet vermeld |") == 4
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

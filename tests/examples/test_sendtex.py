@@ -50,6 +50,7 @@ def test_example_loads_with_the_seed_facts(policy: Policy) -> None:
     controller = policy.controller
     assert (controller.name, controller.legal_name) == ("Sendtex", "Sendtex bv")
     assert controller.identifiers.vat == "BE 0887.868.120"
+    assert controller.address is not None
     assert (controller.address.street, controller.address.postcode) == (
         "Genkersteenweg 204",
         "3500",
@@ -75,6 +76,11 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
     encrypted = policy.category("user.content.encrypted_fields")
     assert encrypted is not None
     assert encrypted.encrypted
+    deletion = policy.retention_rule("account-deletion")
+    assert deletion is not None
+    assert (deletion.trigger, deletion.event) == (Trigger.EVENT, "account_deletion")
+    assert deletion.event_label is not None
+    assert set(deletion.event_label) == {"nl", "en", "fr"}
     applicants = policy.retention_rule("application-procedure")
     assert applicants is not None
     assert applicants.trigger is Trigger.PROCEDURE_END
@@ -92,6 +98,30 @@ def test_example_keeps_the_seed_structure(policy: Policy) -> None:
         ChannelKind.ACCOUNT,
     ]
     assert policy.rights.deadline.months == 1
+    # "Niet-functionele cookies": the Cookieverklaring is not part of the text, no lifetime.
+    [cookie] = policy.cookies
+    assert (cookie.lifetime, cookie.consent_required) == (None, False)
+
+
+def test_example_models_the_consent_inferred_from_use(policy: Policy) -> None:
+    # "Door gebruik te maken van onze applicatie/website voor ... verleent u expliciet uw
+    # toestemming"; "Wanneer u de applicatie of website van Sendtex bezoekt, verklaart u zich
+    # akkoord met deze gegevensinzameling".
+    implied = [p.id for p in policy.purposes if p.consent is not None and p.consent.implied]
+    assert implied == ["billing", "newsletter", "marketing", "contact-form", "statistics"]
+
+
+def test_example_keeps_the_free_standing_promises_as_statements(policy: Policy) -> None:
+    assert [s.id for s in policy.statements] == [
+        "more-use-more-data",
+        "relevant-data-only",
+        "internal-use-only",
+        "lawful-processing",
+        "user-control",
+    ]
+    # "niet verkocht, doorgegeven of meegedeeld": a promise, not a recipient.
+    assert policy.recipient("internal") is None
+    assert {r.id for r in policy.recipients} == {"sending-servers", "authorities"}
 
 
 # --------------------------------------------------------------------------- 2. findings
@@ -104,6 +134,11 @@ EXPECTED_CODES: dict[str, str] = {
     # "om zo wettelijke verplichtingen na te komen zoals ... fiscaliteit of juridische
     # noodzaak": no statute named.
     "PV105": "wettelijke verplichtingen ... fiscaliteit",
+    # "Door gebruik te maken van onze applicatie/website voor het inschrijven op de nieuwsbrief,
+    # het invullen van het contactformulier, het opslaan van gegevens voor facturatiedoeleinden
+    # ... verleent u expliciet uw toestemming"; "Wanneer u de applicatie of website van Sendtex
+    # bezoekt, verklaart u zich akkoord met deze gegevensinzameling": consent inferred from use.
+    "PV112": "verleent u expliciet uw toestemming",
     # "Samenstelling van het gezin", "Vrijetijdsbesteding en interessen", "opleiding en
     # vorming", "BTWnr", browser type, custom and "encrypted" fields, campaign statistics:
     # no fideslang key, extensions.
@@ -118,6 +153,9 @@ EXPECTED_CODES: dict[str, str] = {
     # "Niet-functionele cookies helpen ons ..."; "is het aan te raden dat u cookies
     # ingeschakeld hebt": no consent asked.
     "PV501": "Niet-functionele cookies",
+    # "verwijzen wij u graag door naar onze Cookieverklaring", which the text does not contain:
+    # no lifetime stated.
+    "PV503": "Niet-functionele cookies",
     # "Wij vragen u dan ook om bij voorkeur een kopie van de voorzijde van uw identiteitskaart
     # toe te voegen aan uw aanvraag."
     "PV705": "kopie van de voorzijde van uw identiteitskaart",
@@ -131,11 +169,16 @@ EXPECTED_PLACES: set[tuple[str, str]] = {
     ("PV104", "fraud"),
     ("PV104", "performance"),
     ("PV105", "legal-obligations"),
+    *(
+        ("PV112", purpose)
+        for purpose in ("billing", "newsletter", "marketing", "contact-form", "statistics")
+    ),
     ("PV302", "as-needed"),
     ("PV302", "statistics"),
     ("PV401", "sending-servers"),
     ("PV402", "sending-servers"),
     ("PV501", "Niet-functionele cookies"),
+    ("PV503", "Niet-functionele cookies"),
     ("PV803", "be-privacywet-1992"),
 }
 
@@ -229,7 +272,7 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "Gegevens omtrent opleiding en vorming",
             "Gegevens omtrent beroep en betrekking",
             "zolang de procedure loopt",
-            "het einde van de procedure",
+            "**Maximale termijn:** alleen zolang de procedure loopt",
         ],
     ),
     (
@@ -249,6 +292,8 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "Het nakomen van wettelijke verplichtingen, zoals fiscaliteit of juridische noodzaak",
             "verleent u expliciet uw toestemming",
             "verklaart u zich akkoord met deze gegevensinzameling",
+            "Wij gaan ervan uit dat u uw toestemming geeft door onze website of onze diensten te "
+            "gebruiken.",
             "te allen tijde het recht om uw toestemming in te trekken",
         ],
     ),
@@ -262,7 +307,41 @@ CHECKLIST: list[tuple[str, list[str]]] = [
     ),
     (
         "data are used only internally and never sold or passed on to third parties",
-        ["niet verkocht, doorgegeven of meegedeeld aan derde partijen"],
+        [
+            "De persoonsgegevens worden enkel verwerkt voor intern gebruik binnen Sendtex.",
+            "niet verkocht, doorgegeven of meegedeeld aan derde partijen",
+        ],
+    ),
+    (
+        "data are collected for a safe, optimal and personal experience; the more the use, the "
+        "more data; processing is essential to the service",
+        [
+            "veilige, optimale en persoonlijke gebruikerservaring",
+            "De verzameling van persoonsgegevens wordt uitgebreider naarmate u intensiever gebruik "
+            "maakt van de applicatie/website en onze online dienstverlening.",
+        ],
+    ),
+    (
+        "only relevant and necessary data are processed",
+        [
+            "Sendtex verbindt zich ertoe enkel de gegevens te verwerken die ter zake dienend zijn "
+            "en noodzakelijk zijn voor de doeleinden waarvoor zij verzameld werden.",
+        ],
+    ),
+    (
+        "the guarantees of section 6.1: fair and lawful processing, only for the stated "
+        "purposes, adequate, relevant and not excessive, kept only as long as needed",
+        [
+            "Sendtex verwerkt uw persoonsgegevens steeds eerlijk en rechtmatig.",
+            "enkel conform de omschreven en gerechtvaardigde doeleinden van deze "
+            "Privacyverklaring verwerkt",
+            "toereikend, ter zake dienend en niet overmatig",
+            "maar bewaard zolang dit noodzakelijk is",
+        ],
+    ),
+    (
+        "the user provides the data and so keeps a certain control",
+        ["De Gebruiker verschaft steeds zelf de persoonsgegevens aan Sendtex"],
     ),
     (
         "Sendtex processes its customers' mailing lists on their behalf: e-mail, IP, first and "
@@ -303,13 +382,19 @@ CHECKLIST: list[tuple[str, list[str]]] = [
             "gerechtvaardigde doeleinden",
             "beperkt toegankelijk",
             "anonieme statistieken",
-            "bevestigde verwijdering van het account in de Sendtex applicatie",
+            "**Maximale termijn:** onmiddellijk na de bevestigde verwijdering van het account in "
+            "de Sendtex applicatie",
             "onomkeerbaar en definitief uit de Sendtex databanken verwijderd",
         ],
     ),
     (
         "the cookies: non-functional cookies; the Cookieverklaring explains how to disable them",
-        ["Niet-functionele cookies", "technische keuzes herinneren", "Cookieverklaring"],
+        [
+            "Niet-functionele cookies",
+            "technische keuzes herinneren",
+            "Cookieverklaring",
+            "| Niet vermeld |",
+        ],
     ),
     (
         "security: technical measures, precautions, breach response, EU servers, documented "
