@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def test_notice_structure_as_the_browser_sees_it(
     levels = [
         int(h.tag_name[1]) for h in browser.find_elements(By.CSS_SELECTOR, "h1, h2, h3, h4, h5, h6")
     ]
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
     # every in-page link lands on an element that exists
     for link in browser.find_elements(By.CSS_SELECTOR, "a[href^='#']"):
         target = (link.get_attribute("href") or "").split("#", 1)[1]
