@@ -124,17 +124,12 @@ def _model_section(model: type[BaseModel]) -> str:
 
 
 def _default(field: FieldInfo) -> str:
-    if field.default_factory is not None:
-        try:
-            value = field.default_factory()  # type: ignore[call-arg]
-        except TypeError:
-            return ""
-        if isinstance(value, BaseModel) or value in ([], {}):
-            return ""
-        return f" (default `{_show(value)}`)"
-    if field.default is PydanticUndefined or field.default is None:
+    value = field.get_default(call_default_factory=True, validated_data={})
+    if value is PydanticUndefined or value is None or isinstance(value, BaseModel):
         return ""
-    return f" (default `{_show(field.default)}`)"
+    if value in ([], {}):
+        return ""
+    return f" (default `{_show(value)}`)"
 
 
 def _show(value: Any) -> str:
