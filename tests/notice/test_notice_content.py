@@ -9,6 +9,7 @@ import pytest
 from privaat.core.duration import Duration
 from privaat.core.law import AUTHORITIES, STATUTES
 from privaat.core.policy.model import Lang, LegalBasis, Policy, Right
+from privaat.i18n import Words
 from privaat.notice import render_notice
 from privaat.notice.labels import (
     CHANNEL,
@@ -21,7 +22,6 @@ from privaat.notice.labels import (
     TRANSFER,
     VERIFICATION,
 )
-from privaat.notice.words import Words
 
 from .helpers import LANGS, load, localized_texts, normal, rendered, visible_text
 

@@ -26,13 +26,13 @@ from privaat.core.policy.model import (
     TransferMechanism,
     Trigger,
 )
+from privaat.i18n import Words
 from privaat.notice import render_notice
 from privaat.notice.build import build_notice
 from privaat.notice.labels import CHANNEL, RIGHT, TRANSFER
 from privaat.notice.view import Bullets, Fields, Line, Notice, Paragraph, Section, Table
-from privaat.notice.words import Words
 
-from .helpers import LANGS, load, normal, visible_text
+from .helpers import LANGS, normal, visible_text
 
 # --------------------------------------------------------------------------- helpers
 
@@ -116,16 +116,6 @@ def _set(holder: Any, key: str, value: Any) -> Any:
 
 def index(items: list[Any], key: str, value: str) -> int:
     return next(i for i, item in enumerate(items) if getattr(item, key) == value)
-
-
-@pytest.fixture
-def rich() -> Policy:
-    return load("rich")
-
-
-@pytest.fixture
-def minimal() -> Policy:
-    return load("minimal")
 
 
 # --------------------------------------------------------------------------- the controller
@@ -439,6 +429,51 @@ def test_a_channel_takes_the_controllers_details_when_it_names_none(
         f"Voorbeeld BV, Kerkstraat 1, 9000 Gent, {w.country('BE')}"
     ]
     assert w._("address not stated") not in everything(build_notice(minimal, lang))
+
+
+def _account_only(minimal: Policy, address: str | None, website: str | None) -> Policy:
+    contact = minimal.controller.contact.model_copy(update={"website": website})
+    controller = minimal.controller.model_copy(update={"contact": contact})
+    rights = minimal.rights.model_copy(
+        update={"channels": [Channel(kind=ChannelKind.ACCOUNT, address=address)]}
+    )
+    return minimal.model_copy(update={"controller": controller, "rights": rights})
+
+
+ACCOUNT = [("nl", "In uw account"), ("en", "In your account"), ("fr", "Dans votre compte")]
+
+
+@pytest.mark.parametrize(("lang", "account"), ACCOUNT)
+def test_an_account_channel_needs_no_address(minimal: Policy, lang: Lang, account: str) -> None:
+    w = Words(lang)
+    policy = _account_only(minimal, address=None, website=None)
+    assert fields(section(build_notice(policy, lang), "exercise")) == {account: []}
+    md = render_notice(policy, lang, "md")
+    assert f"- **{account}**\n" in md
+    assert f"<dt>{account}</dt>\n  <dd></dd>" in render_notice(policy, lang, "html")
+    for stated in ("web address not stated", "address not stated"):
+        assert w._(stated) not in md
+
+
+@pytest.mark.parametrize(("lang", "account"), ACCOUNT)
+@pytest.mark.parametrize(
+    ("address", "website"),
+    [("https://app.voorbeeld.be/account", None), (None, "https://app.voorbeeld.be/account")],
+    ids=["the channel's", "the controller's website"],
+)
+def test_an_account_channel_shows_an_address_when_there_is_one(
+    minimal: Policy, lang: Lang, account: str, address: str | None, website: str | None
+) -> None:
+    url = "https://app.voorbeeld.be/account"
+    policy = _account_only(minimal, address, website)
+    assert fields(section(build_notice(policy, lang), "exercise")) == {account: [url]}
+    md = render_notice(policy, lang, "md").splitlines()
+    assert next(line for line in md if line.startswith(f"- **{account}")).endswith(
+        f":** [{url}](<{url}>)"
+    )
+    assert f'<dt>{account}</dt>\n  <dd><a href="{url}">{url}</a></dd>' in render_notice(
+        policy, lang, "html"
+    )
 
 
 # --------------------------------------------------------------------------- statements

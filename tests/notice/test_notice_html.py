@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from privaat.core.policy.model import Lang
-from privaat.notice.words import Words
+from privaat.i18n import Words
 
 from .helpers import LANGS, Page, parse_html, rendered
 

@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from privaat.core.policy import Policy, read_policy
-from privaat.core.policy.model import Role
+from privaat.core.policy.model import Lang, Role
+from privaat.i18n import Words
 from privaat.register import export_ropa
 from privaat.register.columns import CONTROLLER_COLUMNS, PROCESSOR_COLUMNS, Column
 
@@ -120,9 +121,9 @@ def test_csv_joins_multiple_values_with_semicolons() -> None:
 # --------------------------------------------------------------------------- xlsx
 
 
-def sheet_records(ws: Worksheet, columns: tuple[Column, ...], lang: str) -> list[dict[str, Any]]:
+def sheet_records(ws: Worksheet, columns: tuple[Column, ...], lang: Lang) -> list[dict[str, Any]]:
     header = [c.value for c in ws[1]]
-    assert header == [c.label[lang] for c in columns]
+    assert header == [Words(lang)._(c.label) for c in columns]
     keys = [c.key for c in columns]
     return [dict(zip(keys, row, strict=True)) for row in ws.iter_rows(min_row=2, values_only=True)]
 

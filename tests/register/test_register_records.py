@@ -14,12 +14,13 @@ from typer.testing import CliRunner
 from privaat.cli import app
 from privaat.core.duration import Duration
 from privaat.core.policy import Policy, load_policy
-from privaat.core.policy.model import RecipientRole
+from privaat.core.policy.model import Lang, RecipientRole
 from privaat.errors import UsageError
+from privaat.i18n import Words
 from privaat.register import build_register, export_ropa
 from privaat.register.columns import record_texts
+from privaat.register.labels import RECIPIENT_ROLE
 from privaat.register.records import ControllerRecord, ProcessorRecord
-from privaat.register.texts import RECIPIENT_ROLE, duration_words, word
 from privaat.register.to_jsonld import pd_concept
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -91,12 +92,12 @@ def test_an_unknown_language_or_format_is_a_usage_error() -> None:
 
 
 def test_duration_words() -> None:
-    assert duration_words(Duration(years=1, months=6), "en") == "1 year and 6 months"
-    assert duration_words(Duration(years=2), "nl") == "2 jaar"
-    assert duration_words(Duration(months=3, days=1), "fr") == "3 mois et 1 jour"
-    assert duration_words(Duration(), "en") == "immediately"
-    assert duration_words(Duration(), "nl") == "onmiddellijk"
-    assert duration_words(Duration(), "fr") == "immédiatement"
+    assert Words("en").duration(Duration(years=1, months=6)) == "1 year and 6 months"
+    assert Words("nl").duration(Duration(years=2)) == "2 jaar"
+    assert Words("fr").duration(Duration(months=3, days=1)) == "3 mois et 1 jour"
+    assert Words("en").duration(Duration()) == "immediately"
+    assert Words("nl").duration(Duration()) == "onmiddellijk"
+    assert Words("fr").duration(Duration()) == "immédiatement"
 
 
 # --------------------------------------------------------------------------- parties
@@ -397,7 +398,7 @@ def test_a_controller_without_address_keeps_its_country_and_prints_no_placeholde
     ],
 )  # fmt: skip
 def test_an_agreement_without_date_is_recorded_without_a_date(
-    lang: str, concluded: str, signed: str
+    lang: Lang, concluded: str, signed: str
 ) -> None:
     record = processor_record(policy_of("rich.yaml"), "customer-websites", lang)
     entries = {r.id: r for r in record.sub_processors}
@@ -410,7 +411,7 @@ def test_an_agreement_without_date_is_recorded_without_a_date(
     customers = controller_record(policy_of("rich.yaml"), "customers", lang)
     bureau = next(r for r in customers.recipients if r.id == "credit-bureau")
     assert not bureau.dpa_in_place
-    role = word(RECIPIENT_ROLE[RecipientRole.CONTROLLER], lang)
+    role = Words(lang)._(RECIPIENT_ROLE[RecipientRole.CONTROLLER])
     assert bureau.text == f"Graydon Belgium NV ({role}, BE)"
 
 

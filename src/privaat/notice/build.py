@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from privaat.core.policy.model import Lang, Policy
+from privaat.i18n import Words
 from privaat.notice.context import NoticeContext
 from privaat.notice.sections import activities, extras, identity, purposes, recipients, rights
 from privaat.notice.sections import retention as retention_section
 from privaat.notice.view import Line, Notice, Paragraph, Section, plain
-from privaat.notice.words import Words
 
 
 def build_notice(policy: Policy, lang: Lang, words: Words | None = None) -> Notice:

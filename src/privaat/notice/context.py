@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from privaat.core.law import STATUTES
-from privaat.core.policy.model import LANGUAGES, Address, Lang, Policy, Recipient
+from privaat.core.policy.model import LANGUAGES, Address, Lang, Policy, Recipient, pick
+from privaat.i18n import Words
 from privaat.notice.labels import RECIPIENT_KIND
 from privaat.notice.view import Field, Fields, Line, Span, linked, plain
-from privaat.notice.words import Words
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\]\"'`\\]+@[^@\s<>()\[\]\"'`\\]+\.[A-Za-z]{2,}$")
 _URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
@@ -27,12 +27,11 @@ class NoticeContext:
 
     def text(self, value: Mapping[Lang, str]) -> Line:
         """A localized text in the notice's language, or the first available one."""
-        if self.w.lang in value:
-            return plain(value[self.w.lang])
-        for lang in (*self.policy.languages, *LANGUAGES):
-            if lang in value:
-                return (Span(value[lang], lang=lang),)
-        return ()
+        found = pick(value, self.w.lang, (*self.policy.languages, *LANGUAGES))
+        if found is None:
+            return ()
+        lang, text = found
+        return plain(text) if lang == self.w.lang else (Span(text, lang=lang),)
 
     def category(self, key: str) -> Line:
         found = self.policy.category(key)
@@ -69,9 +68,8 @@ class NoticeContext:
 
     def statute(self, key: str) -> str:
         statute = STATUTES.get(key)
-        if statute is None:
-            return key
-        return statute.title.get(self.w.lang) or next(iter(statute.title.values()))
+        found = pick(statute.title, self.w.lang) if statute else None
+        return found[1] if found else key
 
     # -- contact details, linked when they are safe to link
 

@@ -17,7 +17,7 @@ from privaat.core.policy.model import (
     Trigger,
     Verification,
 )
-from privaat.notice.words import N_
+from privaat.i18n import N_
 
 LEGAL_BASIS: dict[LegalBasis, str] = {
     LegalBasis.CONSENT: N_("Your consent (Art. 6(1)(a) GDPR)"),

@@ -11,10 +11,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from privaat.core.policy.model import LANGUAGES, Lang, Policy
 from privaat.errors import UsageError
+from privaat.i18n import Words, translations
 from privaat.notice import markdown
 from privaat.notice.build import build_notice
-from privaat.notice.catalog import translations
-from privaat.notice.words import Words
 
 Format = Literal["md", "html"]
 FORMATS: tuple[Format, ...] = ("md", "html")

@@ -55,10 +55,10 @@ class Bullets:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """A labelled value; several values are shown as a list."""
+    """A labelled value; several values are shown as a list, none as the label alone."""
 
     label: str
-    lead: str  # the label with its colon, as the language writes it
+    lead: str  # the label with its colon, as the language writes it; without, if no values
     values: tuple[Line, ...]
 
 

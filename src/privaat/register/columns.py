@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from privaat.core.law import EEA
-from privaat.register import texts as t
+from privaat.core.policy.model import Lang
+from privaat.i18n import N_, Words
+from privaat.register import labels
 from privaat.register.records import ControllerRecord, Party, ProcessorRecord
 
 AnyRecord = ControllerRecord | ProcessorRecord
@@ -22,107 +24,39 @@ SEPARATOR = "; "
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A register column: a stable key, its header per language, the article it answers."""
+    """A register column: a stable key, its header (an English msgid), the article it answers."""
 
     key: str
-    label: t.Words
+    label: str
     article: str | None = None
 
 
-def _c(key: str, nl: str, en: str, fr: str, article: str | None = None) -> Column:
-    return Column(key, {"nl": nl, "en": en, "fr": fr}, article)
-
-
-_ID = _c("activity_id", "Id", "Id", "Id")
-_ACTIVITY = _c("activity", "Verwerkingsactiviteit", "Processing activity", "Activité de traitement")
-_DESCRIPTION = _c("description", "Beschrijving", "Description", "Description")
-_REPRESENTATIVE = _c(
-    "representative", "Vertegenwoordiger", "Representative", "Représentant", "30(1)(a), 30(2)(a)"
+_ID = Column("activity_id", N_("Id"))
+_ACTIVITY = Column("activity", N_("Processing activity"))
+_DESCRIPTION = Column("description", N_("Description"))
+_REPRESENTATIVE = Column("representative", N_("Representative"), "30(1)(a), 30(2)(a)")
+_DPO = Column("dpo", N_("Data protection officer"), "30(1)(a), 30(2)(a)")
+_PURPOSES = Column("purposes", N_("Purposes"), "30(1)(b)")
+_BASIS = Column("legal_basis", N_("Legal basis per purpose"), "6(1)")
+_SUBJECTS = Column("data_subjects", N_("Categories of data subjects"), "30(1)(c)")
+_CATEGORIES = Column("data_categories", N_("Categories of personal data"), "30(1)(c)")
+_SPECIAL = Column("special_categories", N_("Special categories and criminal data"), "9(2), 10")
+_SOURCES = Column("sources", N_("Source of the data"), "14(2)(f)")
+_TRANSFERS = Column(
+    "transfers", N_("Transfers to third countries and safeguards"), "30(1)(e), 30(2)(c)"
 )
-_DPO = _c(
-    "dpo",
-    "Functionaris voor gegevensbescherming",
-    "Data protection officer",
-    "Délégué à la protection des données",
-    "30(1)(a), 30(2)(a)",
-)
-_PURPOSES = _c("purposes", "Doeleinden", "Purposes", "Finalités", "30(1)(b)")
-_BASIS = _c(
-    "legal_basis", "Rechtsgrond per doel", "Legal basis per purpose", "Base juridique", "6(1)"
-)
-_SUBJECTS = _c(
-    "data_subjects",
-    "Categorieën van betrokkenen",
-    "Categories of data subjects",
-    "Catégories de personnes concernées",
-    "30(1)(c)",
-)
-_CATEGORIES = _c(
-    "data_categories",
-    "Categorieën van persoonsgegevens",
-    "Categories of personal data",
-    "Catégories de données",
-    "30(1)(c)",
-)
-_SPECIAL = _c(
-    "special_categories",
-    "Bijzondere en strafrechtelijke gegevens",
-    "Special categories and criminal data",
-    "Données sensibles et pénales",
-    "9(2), 10",
-)
-_SOURCES = _c(
-    "sources", "Bron van de gegevens", "Source of the data", "Source des données", "14(2)(f)"
-)
-_TRANSFERS = _c(
-    "transfers",
-    "Doorgifte naar derde landen en waarborgen",
-    "Transfers to third countries and safeguards",
-    "Transferts vers des pays tiers et garanties",
-    "30(1)(e), 30(2)(c)",
-)
-_RETENTION = _c(
-    "retention",
-    "Bewaartermijnen (voorzien wissen)",
-    "Time limits for erasure",
-    "Délais d'effacement",
-    "30(1)(f)",
-)
-_RETENTION_ISO = _c(
-    "retention_iso",
-    "Bewaartermijnen (ISO 8601)",
-    "Time limits (ISO 8601)",
-    "Délais (ISO 8601)",
-    "30(1)(f)",
-)
-_SECURITY = _c(
-    "security",
-    "Beveiligingsmaatregelen",
-    "Security measures",
-    "Mesures de sécurité",
-    "30(1)(g), 30(2)(d)",
-)
-_SYSTEMS = _c("systems", "Systemen", "Systems", "Systèmes")
+_RETENTION = Column("retention", N_("Time limits for erasure"), "30(1)(f)")
+_RETENTION_ISO = Column("retention_iso", N_("Time limits (ISO 8601)"), "30(1)(f)")
+_SECURITY = Column("security", N_("Security measures"), "30(1)(g), 30(2)(d)")
+_SYSTEMS = Column("systems", N_("Systems"))
 
 CONTROLLER_COLUMNS: tuple[Column, ...] = (
     _ID,
     _ACTIVITY,
     _DESCRIPTION,
-    _c("role", "Rol", "Role", "Rôle"),
-    _c(
-        "controller",
-        "Verwerkingsverantwoordelijke",
-        "Controller",
-        "Responsable du traitement",
-        "30(1)(a)",
-    ),
-    _c(
-        "joint_controllers",
-        "Gezamenlijke verwerkingsverantwoordelijken",
-        "Joint controllers",
-        "Responsables conjoints",
-        "30(1)(a)",
-    ),
+    Column("role", N_("Role")),
+    Column("controller", N_("Controller"), "30(1)(a)"),
+    Column("joint_controllers", N_("Joint controllers"), "30(1)(a)"),
     _REPRESENTATIVE,
     _DPO,
     _PURPOSES,
@@ -131,13 +65,7 @@ CONTROLLER_COLUMNS: tuple[Column, ...] = (
     _CATEGORIES,
     _SPECIAL,
     _SOURCES,
-    _c(
-        "recipients",
-        "Categorieën van ontvangers",
-        "Categories of recipients",
-        "Catégories de destinataires",
-        "30(1)(d)",
-    ),
+    Column("recipients", N_("Categories of recipients"), "30(1)(d)"),
     _TRANSFERS,
     _RETENTION,
     _RETENTION_ISO,
@@ -149,28 +77,16 @@ PROCESSOR_COLUMNS: tuple[Column, ...] = (
     _ID,
     _ACTIVITY,
     _DESCRIPTION,
-    _c("processor", "Verwerker", "Processor", "Sous-traitant", "30(2)(a)"),
-    _c(
-        "controllers",
-        "Verwerkingsverantwoordelijken voor wie wordt verwerkt",
-        "Controllers on whose behalf we act",
-        "Responsables pour le compte desquels nous agissons",
-        "30(2)(a)",
-    ),
+    Column("processor", N_("Processor"), "30(2)(a)"),
+    Column("controllers", N_("Controllers on whose behalf we act"), "30(2)(a)"),
     _REPRESENTATIVE,
     _DPO,
-    _c(
-        "processing",
-        "Categorieën van verwerkingen",
-        "Categories of processing",
-        "Catégories de traitements",
-        "30(2)(b)",
-    ),
+    Column("processing", N_("Categories of processing"), "30(2)(b)"),
     _SUBJECTS,
     _CATEGORIES,
     _SPECIAL,
     _SOURCES,
-    _c("sub_processors", "Subverwerkers", "Sub-processors", "Sous-traitants ultérieurs", "28(2)"),
+    Column("sub_processors", N_("Sub-processors"), "28(2)"),
     _TRANSFERS,
     _RETENTION,
     _RETENTION_ISO,
@@ -196,56 +112,64 @@ def columns_of(record: AnyRecord) -> tuple[Column, ...]:
 # --------------------------------------------------------------------------- text
 
 
-def _join(items: list[str], lang: str, none: t.Words) -> str:
-    return SEPARATOR.join(items) if items else t.word(none, lang)
+def _join(items: list[str], none: str) -> str:
+    return SEPARATOR.join(items) if items else none
 
 
-def record_texts(record: AnyRecord, lang: str) -> dict[str, str]:
+def record_texts(record: AnyRecord, lang: Lang) -> dict[str, str]:
     """The record's value in each of its columns, as the register prints it."""
+    w = Words(lang)
+    none = w._("none")
     org = record.controller if isinstance(record, ControllerRecord) else record.processor
-    rep_none = t.NO_REPRESENTATIVE_EU if org.country in EEA else t.NO_REPRESENTATIVE
+    if record.representative:
+        representative = record.representative.text
+    elif org.country in EEA:
+        representative = w._("not required (established in the EEA)")
+    else:
+        representative = w._("no representative designated")
     sources = SEPARATOR.join(s.text for s in record.sources)
     if record.source_detail:
         sources += f" ({record.source_detail})"
     retention = [r.text for r in record.retention] + [h.text for h in record.holds]
     retention_iso = [r.iso for r in record.retention] + [h.iso for h in record.holds]
+    no_retention = w._("no retention rule recorded")
     common = {
         "activity_id": record.activity_id,
         "activity": record.activity,
         "description": record.description or "",
-        "representative": record.representative.text
-        if record.representative
-        else t.word(rep_none, lang),
-        "dpo": record.dpo.text if record.dpo else t.word(t.NO_DPO, lang),
-        "data_subjects": _join([s.text for s in record.data_subjects], lang, t.NONE),
-        "data_categories": _join([c.text for c in record.data_categories], lang, t.NONE),
+        "representative": representative,
+        "dpo": record.dpo.text if record.dpo else w._("no data protection officer appointed"),
+        "data_subjects": _join([s.text for s in record.data_subjects], none),
+        "data_categories": _join([c.text for c in record.data_categories], none),
         "special_categories": _join(
-            [c.flag_text for c in record.special_categories if c.flag_text], lang, t.NO_SPECIAL
+            [c.flag_text for c in record.special_categories if c.flag_text],
+            w._("no special-category or criminal data"),
         ),
         "sources": sources,
-        "transfers": _join([x.text for x in record.transfers], lang, t.NO_TRANSFERS),
-        "retention": _join(retention, lang, t.NO_RETENTION),
-        "retention_iso": _join(retention_iso, lang, t.NO_RETENTION),
-        "security": _join([m.text for m in record.security], lang, t.NO_SECURITY),
-        "systems": _join(list(record.systems), lang, t.NONE),
+        "transfers": _join([x.text for x in record.transfers], w._("no transfers outside the EEA")),
+        "retention": _join(retention, no_retention),
+        "retention_iso": _join(retention_iso, no_retention),
+        "security": _join([m.text for m in record.security], w._("no measures described")),
+        "systems": _join(list(record.systems), none),
     }
     if isinstance(record, ControllerRecord):
+        no_purpose = w._("no purpose stated")
         specific = {
-            "role": t.word(t.ROLE[record.role], lang),
+            "role": labels.role(w, record.role),
             "controller": record.controller.text,
             "joint_controllers": _join(
-                [p.text for p in record.joint_controllers], lang, t.NO_JOINT_CONTROLLER
+                [p.text for p in record.joint_controllers], w._("no joint controller")
             ),
-            "purposes": _join([p.text for p in record.purposes], lang, t.NO_PURPOSE),
-            "legal_basis": _join([p.basis_line for p in record.purposes], lang, t.NO_PURPOSE),
-            "recipients": _join([r.text for r in record.recipients], lang, t.NO_RECIPIENTS),
+            "purposes": _join([p.text for p in record.purposes], no_purpose),
+            "legal_basis": _join([p.basis_line for p in record.purposes], no_purpose),
+            "recipients": _join([r.text for r in record.recipients], w._("no recipients")),
         }
     else:
         specific = {
             "processor": record.processor.text,
-            "controllers": record.controllers or t.word(t.NO_CONTROLLERS, lang),
+            "controllers": record.controllers or w._("controllers not stated"),
             "processing": record.processing,
-            "sub_processors": _join([r.text for r in record.sub_processors], lang, t.NONE),
+            "sub_processors": _join([r.text for r in record.sub_processors], none),
         }
     texts = common | specific
     return {c.key: texts[c.key] for c in columns_of(record)}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from privaat.core.duration import Duration
 from privaat.core.law import AUTHORITIES, EEA, STATUTES
@@ -21,6 +20,7 @@ from privaat.core.policy.model import (
     Activity,
     Address,
     Art9Condition,
+    Lang,
     LegalBasis,
     MeasureKind,
     Person,
@@ -32,9 +32,11 @@ from privaat.core.policy.model import (
     Source,
     TransferMechanism,
     Trigger,
+    pick,
 )
 from privaat.errors import UsageError
-from privaat.register import texts as t
+from privaat.i18n import Words
+from privaat.register import labels
 
 # --------------------------------------------------------------------------- entries
 
@@ -235,7 +237,7 @@ class ControllerIdentity:
 class Register:
     """The whole Art. 30 register of one policy version, in one language."""
 
-    lang: str
+    lang: Lang
     policy_version: str
     policy_date: dt.date
     controller: ControllerIdentity
@@ -255,13 +257,16 @@ def build_register(policy: Policy, lang: str | None = None) -> Register:
 
 
 class _Builder:
-    def __init__(self, policy: Policy, lang: str) -> None:
+    def __init__(self, policy: Policy, lang: Lang) -> None:
         self.p = policy
         self.lang = lang
+        self.w = Words(lang)
         self.order: Sequence[str] = list(policy.languages)
 
-    def txt(self, text: Mapping[Any, str] | None) -> str | None:
-        return t.pick(text, self.lang, self.order)
+    def txt(self, text: Mapping[Lang, str] | None) -> str | None:
+        """A policy text in the register's language, else in the policy's first that has it."""
+        found = pick(text, self.lang, self.order)
+        return found[1] if found else None
 
     def register(self) -> Register:
         org = self.organisation()
@@ -295,9 +300,8 @@ class _Builder:
         )
         authority = self.p.supervisory_authority
         known = AUTHORITIES.get(authority.key)
-        authority_name = authority.name or (
-            t.word(known.name, self.lang) if known else authority.key
-        )
+        found = pick(known.name, self.lang) if known else None
+        authority_name = authority.name or (found[1] if found else authority.key)
         return ControllerIdentity(
             party=party,
             legal_name=c.legal_name,
@@ -384,7 +388,7 @@ class _Builder:
         description = self.txt(p.description)
         basis = p.basis
         basis_text = (
-            t.word(t.LEGAL_BASIS[basis], self.lang) if basis else t.word(t.NO_BASIS, self.lang)
+            self.w._(labels.LEGAL_BASIS[basis]) if basis else self.w._("no single legal basis")
         )
         detail = self.basis_detail(p, basis)
         return PurposeEntry(
@@ -404,7 +408,7 @@ class _Builder:
         if basis is LegalBasis.CONSENT and p.consent:
             parts = [self.txt(p.consent.mechanism)]
             if p.consent.implied:
-                parts.append(t.word(t.IMPLIED_CONSENT, self.lang))
+                parts.append(self.w._("consent inferred from use of the website or service"))
             return " — ".join(x for x in parts if x) or None
         if basis is LegalBasis.CONTRACT:
             return self.txt(p.contract)
@@ -418,7 +422,8 @@ class _Builder:
 
     def statute_title(self, key: str) -> str:
         statute = STATUTES.get(key)
-        return t.word(statute.title, self.lang) if statute else key
+        found = pick(statute.title, self.lang) if statute else None
+        return found[1] if found else key
 
     def subjects(self, a: Activity) -> tuple[SubjectEntry, ...]:
         out = []
@@ -437,11 +442,12 @@ class _Builder:
             criminal = bool(c and c.criminal)
             condition = c.art9_condition if c else None
             flags = []
-            if special:
-                words = t.ART9[condition] if condition else t.NO_ART9_CONDITION
-                flags.append(t.word(words, self.lang))
+            if special and condition:
+                flags.append(self.w._(labels.ART9[condition]))
+            elif special:
+                flags.append(self.w._("no Art. 9(2) GDPR condition stated"))
             if criminal:
-                flags.append(t.word(t.CRIMINAL, self.lang))
+                flags.append(self.w._("criminal convictions and offences (Art. 10 GDPR)"))
             flag_text = f"{label} ({key}): {', '.join(flags)}" if flags else None
             out.append(
                 CategoryEntry(
@@ -451,7 +457,7 @@ class _Builder:
         return tuple(out)
 
     def sources(self, a: Activity) -> tuple[SourceEntry, ...]:
-        return tuple(SourceEntry(s, t.word(t.SOURCE[s], self.lang)) for s in a.sources)
+        return tuple(SourceEntry(s, self.w._(labels.SOURCE[s])) for s in a.sources)
 
     def recipients(self, a: Activity) -> tuple[RecipientEntry, ...]:
         out = []
@@ -459,11 +465,16 @@ class _Builder:
             r = self.p.recipient(rid)
             if r is None:
                 continue
-            notes = [t.word(t.RECIPIENT_ROLE[r.role], self.lang), r.country]
+            notes = [self.w._(labels.RECIPIENT_ROLE[r.role]), r.country]
             if r.dpa_signed is not None:
-                notes.append(t.word(t.DPA_SIGNED, self.lang).format(date=r.dpa_signed.isoformat()))
+                notes.append(
+                    self.w._(
+                        "data processing agreement signed on %(date)s",
+                        date=r.dpa_signed.isoformat(),
+                    )
+                )
             elif r.dpa_in_place:
-                notes.append(t.word(t.DPA_IN_PLACE, self.lang))
+                notes.append(self.w._("data processing agreement concluded"))
             out.append(
                 RecipientEntry(
                     id=r.id,
@@ -485,13 +496,16 @@ class _Builder:
             r = self.p.recipient(rid)
             if r is None or r.country in EEA:
                 continue
-            safeguard = t.word(t.TRANSFER[r.transfer], self.lang)
+            safeguard = self.w._(labels.TRANSFER[r.transfer])
             detail = self.txt(r.transfer_detail)
             documentation = None
             text = f"{r.name} → {r.country}: {safeguard}"
             if r.transfer is TransferMechanism.DEROGATION:
-                documentation = detail or t.word(t.NOT_DOCUMENTED, self.lang)
-                text += f" — {t.word(t.DEROGATION_DOCUMENTATION, self.lang)}: {documentation}"
+                documentation = detail or self.w._("not documented")
+                safeguards = self.w._(
+                    "documentation of suitable safeguards (Art. 49(1) second subparagraph GDPR)"
+                )
+                text += f" — {safeguards}: {documentation}"
             elif detail:
                 text += f" — {detail}"
             out.append(
@@ -509,24 +523,30 @@ class _Builder:
                 continue
             description = self.txt(r.description) or r.id
             event_label = self.txt(r.event_label) if r.trigger is Trigger.EVENT else None
-            trigger = t.word(t.TRIGGER[r.trigger], self.lang)
+            counted_from = labels.trigger(self.w, r.trigger)
             if r.trigger is Trigger.EVENT:
-                trigger = event_label or r.event or trigger
+                counted_from = event_label or r.event or counted_from
             if r.maximum is not None and r.maximum == Duration():
-                table = t.WHILE_PROCEDURE if r.trigger is Trigger.PROCEDURE_END else t.AT_ONCE
-                limit = t.word(table, self.lang).format(t=trigger)
+                if r.trigger is Trigger.PROCEDURE_END:
+                    limit = self.w._("only while the procedure runs")
+                else:
+                    limit = self.w._("immediately after %(trigger)s", trigger=counted_from)
             elif r.maximum is not None:
-                limit = t.word(t.AT_MOST, self.lang).format(
-                    d=t.duration_words(r.maximum, self.lang), t=trigger
+                limit = self.w._(
+                    "at most %(duration)s after %(trigger)s",
+                    duration=self.w.duration(r.maximum),
+                    trigger=counted_from,
                 )
             elif r.trigger is Trigger.SCHEDULE and r.schedule is not None:
-                limit = t.word(t.SWEEP, self.lang).format(d=t.duration_words(r.schedule, self.lang))
+                limit = self.w._(
+                    "removed in a sweep every %(duration)s", duration=self.w.duration(r.schedule)
+                )
             else:
-                limit = t.word(t.NO_MAXIMUM, self.lang)
+                limit = self.w._("no maximum retention stated")
             if r.minimum is not None:
-                minimum = t.duration_words(r.minimum, self.lang)
-                limit += f" ({t.word(t.AT_LEAST, self.lang).format(d=minimum)})"
-            text = f"{description}: {limit}, {t.word(t.ACTION[r.action], self.lang)}"
+                minimum = self.w._("at least %(duration)s", duration=self.w.duration(r.minimum))
+                limit += f" ({minimum})"
+            text = f"{description}: {limit}, {self.w._(labels.ACTION[r.action])}"
             anchor = r.event if r.trigger is Trigger.EVENT and r.event else r.trigger.value
             maximum = r.maximum.iso() if r.maximum is not None else None
             iso = f"{r.id}: {maximum or 'no maximum'} after {anchor}, {r.action.value}"
@@ -560,10 +580,19 @@ class _Builder:
                 continue
             description = self.txt(h.description) or h.id
             title = self.statute_title(h.statute)
-            eoy = t.word(t.FROM_END_OF_YEAR, self.lang) if h.from_end_of_year else ""
-            text = t.word(t.HOLD, self.lang).format(
-                what=description, d=t.duration_words(h.duration, self.lang), eoy=eoy, statute=title
-            )
+            values = {
+                "what": description,
+                "duration": self.w.duration(h.duration),
+                "statute": title,
+            }
+            if h.from_end_of_year:
+                text = self.w._(
+                    "%(what)s: kept by law for %(duration)s from 1 January after the year of "
+                    "the document — %(statute)s",
+                    **values,
+                )
+            else:
+                text = self.w._("%(what)s: kept by law for %(duration)s — %(statute)s", **values)
             iso = f"{h.id}: {h.duration.iso()} statutory hold" + (
                 " from end of year" if h.from_end_of_year else ""
             )
@@ -588,7 +617,7 @@ class _Builder:
         out = []
         for m in self.p.security:
             label = self.txt(m.label) or m.id
-            kind = t.word(t.MEASURE_KIND[m.kind], self.lang)
+            kind = self.w._(labels.MEASURE_KIND[m.kind])
             out.append(MeasureEntry(m.id, m.kind, label, f"{label} ({kind})"))
         return tuple(out)
 

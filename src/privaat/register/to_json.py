@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from privaat.core.policy.model import Lang
 from privaat.register.columns import AnyRecord, plain, record_data, record_texts, record_type
 from privaat.register.records import Register
 
@@ -38,7 +39,7 @@ def register_dict(register: Register) -> dict[str, object]:
     }
 
 
-def _record(record: AnyRecord, lang: str) -> dict[str, object]:
+def _record(record: AnyRecord, lang: Lang) -> dict[str, object]:
     return (
         {"record_type": record_type(record)}
         | record_data(record)

@@ -36,8 +36,9 @@ from privaat.core.policy.model import (
     Source,
     TransferMechanism,
 )
-from privaat.register import texts as t
+from privaat.i18n import Words
 from privaat.register.columns import AnyRecord
+from privaat.register.labels import ACTION
 from privaat.register.records import (
     CategoryEntry,
     ControllerRecord,
@@ -200,6 +201,7 @@ class _Graph:
     def __init__(self, register: Register) -> None:
         self.r = register
         self.lang = register.lang
+        self.w = Words(register.lang)
 
     def text(self, value: str | None) -> dict[str, str] | None:
         return {"@value": value, "@language": self.lang} if value else None
@@ -424,7 +426,7 @@ class _Graph:
                 {
                     "@id": _node_id("deletion", r.id),
                     "@type": "dpv:StorageDeletion",
-                    "dct:description": self.text(t.word(t.ACTION[r.action], self.lang)),
+                    "dct:description": self.text(self.w._(ACTION[r.action])),
                     "privaat:retentionAction": r.action.value,
                 }
             )

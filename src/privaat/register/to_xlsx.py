@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from privaat.register import texts as t
+from privaat.core.policy.model import Lang
+from privaat.i18n import Words
 from privaat.register.columns import (
     CONTROLLER_COLUMNS,
     PROCESSOR_COLUMNS,
@@ -32,36 +33,6 @@ PROCESSOR_SHEET = "Processor records"
 POLICY_SHEET = "Policy"
 
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
-
-_POLICY_LABELS: dict[str, t.Words] = {
-    "name": {"nl": "Naam", "en": "Name", "fr": "Nom"},
-    "legal_name": {"nl": "Juridische naam", "en": "Legal name", "fr": "Dénomination"},
-    "address": {"nl": "Adres", "en": "Address", "fr": "Adresse"},
-    "kbo": {"nl": "Ondernemingsnummer (KBO)", "en": "Enterprise number (KBO)", "fr": "Numéro BCE"},
-    "kvk": {"nl": "KvK-nummer", "en": "Chamber of Commerce (KvK)", "fr": "Numéro KvK"},
-    "vat": {"nl": "Btw-nummer", "en": "VAT number", "fr": "Numéro de TVA"},
-    "email": {"nl": "E-mail", "en": "E-mail", "fr": "E-mail"},
-    "phone": {"nl": "Telefoon", "en": "Phone", "fr": "Téléphone"},
-    "website": {"nl": "Website", "en": "Website", "fr": "Site web"},
-    "dpo": {
-        "nl": "Functionaris voor gegevensbescherming",
-        "en": "Data protection officer",
-        "fr": "DPO",
-    },
-    "representative": {"nl": "Vertegenwoordiger", "en": "Representative", "fr": "Représentant"},
-    "authority": {
-        "nl": "Toezichthouder",
-        "en": "Supervisory authority",
-        "fr": "Autorité de contrôle",
-    },
-    "version": {
-        "nl": "Versie van het beleid",
-        "en": "Policy version",
-        "fr": "Version de la politique",
-    },
-    "date": {"nl": "Datum van het beleid", "en": "Policy date", "fr": "Date de la politique"},
-    "language": {"nl": "Taal", "en": "Language", "fr": "Langue"},
-}
 
 
 def to_xlsx(register: Register) -> bytes:
@@ -95,9 +66,10 @@ def to_xlsx(register: Register) -> bytes:
 
 
 def _records(
-    ws: Worksheet, columns: Sequence[Column], records: Sequence[AnyRecord], lang: str
+    ws: Worksheet, columns: Sequence[Column], records: Sequence[AnyRecord], lang: Lang
 ) -> None:
-    rows = [[t.word(c.label, lang) for c in columns]]
+    w = Words(lang)
+    rows = [[w._(c.label) for c in columns]]
     for record in records:
         texts = record_texts(record, lang)
         rows.append([texts[c.key] for c in columns])
@@ -109,25 +81,28 @@ def _records(
 def _policy(ws: Worksheet, register: Register) -> None:
     org = register.controller
     party = org.party
-    lang = register.lang
-    values = {
-        "name": party.name,
-        "legal_name": org.legal_name,
-        "address": party.address,
-        "kbo": org.kbo,
-        "kvk": org.kvk,
-        "vat": org.vat,
-        "email": party.email,
-        "phone": party.phone,
-        "website": party.website,
-        "dpo": org.dpo.text if org.dpo else t.word(t.NO_DPO, lang),
-        "representative": org.representative.text if org.representative else None,
-        "authority": org.supervisory_authority,
-        "version": register.policy_version,
-        "date": register.policy_date.isoformat(),
-        "language": lang,
-    }
-    rows = [[t.word(_POLICY_LABELS[key], lang), value] for key, value in values.items() if value]
+    w = Words(register.lang)
+    labelled = [
+        (w._("Name"), party.name),
+        (w._("Legal name"), org.legal_name),
+        (w._("Address"), party.address),
+        (w._("Enterprise number (KBO)"), org.kbo),
+        (w._("Chamber of Commerce (KvK)"), org.kvk),
+        (w._("VAT number"), org.vat),
+        (w._("E-mail"), party.email),
+        (w._("Phone"), party.phone),
+        (w._("Website"), party.website),
+        (
+            w.pgettext("policy sheet", "Data protection officer"),
+            org.dpo.text if org.dpo else w._("no data protection officer appointed"),
+        ),
+        (w._("Representative"), org.representative.text if org.representative else None),
+        (w._("Supervisory authority"), org.supervisory_authority),
+        (w._("Policy version"), register.policy_version),
+        (w._("Policy date"), register.policy_date.isoformat()),
+        (w._("Language"), register.lang),
+    ]
+    rows = [[label, value] for label, value in labelled if value]
     for row in rows:
         ws.append(row)
     for cell in ws["A"]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from privaat.core.duration import Duration
-from privaat.core.policy.model import LegalBasis, Model, Policy, Purpose
+from privaat.core.policy.model import LegalBasis, Model, Policy, Purpose, pick
 
 Status = Literal["added", "removed", "changed", "unchanged"]
 
@@ -316,7 +316,9 @@ def _purpose_change(old: Policy, new: Policy, pid: str) -> PurposeChange:
     scope_before, scope_after = _scope(old, pid), _scope(new, pid)
     shown = after or before
     assert shown is not None
-    name = _pick(shown.name, (new if after else old).languages)
+    languages = (new if after else old).languages
+    found = pick(shown.name, languages[0], languages)
+    name = found[1] if found else shown.id
     if after is None:
         return PurposeChange(pid, name, "removed", (), None)
     if before is None:
@@ -488,13 +490,6 @@ def _norm(value: object) -> object:
 
 def _set(value: object) -> bool:
     return _norm(value) is not None and value is not False
-
-
-def _pick(text: Mapping[Any, str], languages: Sequence[str]) -> str:
-    for lang in languages:
-        if lang in text:
-            return text[lang]
-    return next(iter(text.values()))
 
 
 def _iso(d: Duration | None) -> str:

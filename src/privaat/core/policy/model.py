@@ -14,8 +14,9 @@ reference is reported with its place in the file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -33,6 +34,26 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 
 #: Text in one or more of the notice languages: ``{nl: ..., en: ..., fr: ...}``.
 LocalizedText = Annotated[dict[Lang, Text], Field(min_length=1)]
+
+_Key = TypeVar("_Key", bound=str)
+
+
+def pick(
+    text: Mapping[_Key, str] | None, lang: str, fallback: Sequence[str] = LANGUAGES
+) -> tuple[_Key, str] | None:
+    """`text` in `lang`, else in the first language of `fallback` it has, else in any.
+
+    Returns the language found with the text, so that a reader can be told it is another
+    language; None only when there is no text at all.
+    """
+    if not text:
+        return None
+    order = (lang, *fallback)
+
+    def rank(item: tuple[_Key, str]) -> int:
+        return order.index(item[0]) if item[0] in order else len(order)
+
+    return min(text.items(), key=rank)
 
 
 class Model(BaseModel):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from privaat.core.law import AUTHORITIES
-from privaat.core.policy.model import Channel, ChannelKind, LegalBasis, Right
+from privaat.core.policy.model import Channel, ChannelKind, LegalBasis, Right, pick
 from privaat.notice.context import NoticeContext
 from privaat.notice.labels import CHANNEL, RIGHT, VERIFICATION
 from privaat.notice.view import (
     DASH,
     Block,
     Bullets,
+    Field,
     Line,
     Paragraph,
     Section,
@@ -53,7 +54,7 @@ def rights(ctx: NoticeContext) -> Section:
 
 def _exercise(ctx: NoticeContext) -> Section:
     w, r = ctx.w, ctx.policy.rights
-    channels = ctx.fields(*(ctx.field(w._(CHANNEL[c.kind]), _address(ctx, c)) for c in r.channels))
+    channels = ctx.fields(*(_channel(ctx, c) for c in r.channels))
     blocks: list[Block] = [Paragraph(plain(w._("You can send us your request:")))]
     if channels:
         blocks.append(channels)
@@ -103,11 +104,21 @@ def _exercise(ctx: NoticeContext) -> Section:
     return Section("exercise", plain(w._("How to exercise your rights")), tuple(blocks))
 
 
+def _channel(ctx: NoticeContext, channel: Channel) -> Field:
+    """A way to send a request, with where to send it; an account alone when it has no address."""
+    label = ctx.w._(CHANNEL[channel.kind])
+    address = _address(ctx, channel)
+    if not address:
+        return Field(label, label, ())
+    return Field(label, ctx.w.lead(label), (address,))
+
+
 def _address(ctx: NoticeContext, channel: Channel) -> Line:
     """Where to send a request; the controller's own details when the channel names none.
 
     A channel is listed even when neither it nor the controller gives an address: the
-    notice then says that the address is not stated, rather than leave the channel out.
+    notice then says that the address is not stated. An account needs no address (the
+    reader signs in), so it is then named alone.
     """
     w, c = ctx.w, ctx.policy.controller
     kind = channel.kind
@@ -127,7 +138,7 @@ def _address(ctx: NoticeContext, channel: Channel) -> Line:
     else:
         found = ctx.web(c.contact.website)
         if not found:
-            return plain(w._("web address not stated"))
+            return () if kind is ChannelKind.ACCOUNT else plain(w._("web address not stated"))
     return found or plain(w._("address not stated"))
 
 
@@ -159,7 +170,8 @@ def _complaint(ctx: NoticeContext) -> Section:
     """The supervisory authority as the policy names it, completed from what privaat knows."""
     w, stated = ctx.w, ctx.policy.supervisory_authority
     known = AUTHORITIES.get(stated.key)
-    name = stated.name or (known.name.get(w.lang) if known else None) or stated.key
+    found = pick(known.name, w.lang) if known else None
+    name = stated.name or (found[1] if found else stated.key)
     website = stated.website or (known.website if known else None)
     email = stated.email or (known.email if known else None)
     address = known.address if known else None

@@ -1,4 +1,4 @@
-"""The gettext catalogs are complete and not stale.
+"""The gettext catalogs of the notice and the register are complete and not stale.
 
 When this fails, regenerate the template and update the catalogs, then translate
 what is new (formal register: Dutch "u", French "vous")::
@@ -12,6 +12,7 @@ There is no compile step: privaat reads the .po files at runtime.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[1]
 SRC = ROOT / "src" / "privaat"
 LOCALE = SRC / "locale"
 REGENERATE = (
@@ -36,16 +37,19 @@ def _key(message: str | tuple[str, ...] | list[str], context: str | None) -> Key
     return (message if isinstance(message, str) else tuple(message), context)
 
 
-def extracted() -> set[Key]:
+@cache
+def extracted_by_file() -> dict[str, set[Key]]:
     """Every message the source code and templates use, as `pybabel extract` finds them."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
-    return {
-        _key(message, context)
-        for _file, _line, message, _comments, context in extract_from_dir(
-            SRC, method_map, options_map
-        )
-    }
+    found: dict[str, set[Key]] = {}
+    for file, _line, message, _comments, context in extract_from_dir(SRC, method_map, options_map):
+        found.setdefault(Path(file).as_posix(), set()).add(_key(message, context))
+    return found
+
+
+def extracted() -> set[Key]:
+    return set().union(*extracted_by_file().values())
 
 
 def catalog(path: Path, locale: str | None = None) -> Catalog:
@@ -59,6 +63,16 @@ def ids(cat: Catalog) -> set[Key]:
 
 def test_the_source_uses_messages() -> None:
     assert len(extracted()) > 100
+
+
+@pytest.mark.parametrize(
+    ("part", "at_least"),
+    [("i18n.py", 5), ("notice/", 100), ("register/", 100)],
+)
+def test_the_notice_and_the_register_are_extracted(part: str, at_least: int) -> None:
+    """Both use the catalogs: a babel.cfg that skipped one would leave its words untranslated."""
+    keys = set().union(*(k for f, k in extracted_by_file().items() if f.startswith(part)))
+    assert len(keys) >= at_least, f"only {len(keys)} messages extracted from {part}"
 
 
 def test_template_matches_the_source() -> None:

@@ -1,8 +1,15 @@
-"""Fixed wording in the reader's language: gettext, plurals, durations, dates, countries.
+"""Fixed wording in the reader's language: gettext catalogs, plurals, durations, dates, countries.
 
-Every sentence the notice adds to the policy's own texts goes through a
-:class:`Words`. Messages are English msgids with ``%(name)s`` placeholders;
-``pybabel extract`` finds them through the ``_``, ``ngettext`` and ``N_`` calls.
+Every sentence privaat adds to the policy's own texts, in the notice and in the Art. 30
+register, goes through a :class:`Words`. Messages are English msgids with ``%(name)s``
+placeholders; ``pybabel extract`` (see babel.cfg) finds them through the ``_``,
+``pgettext``, ``ngettext`` and ``N_`` calls.
+
+The catalogs are read straight from the .po files: there is no build step. Each is
+parsed with Babel, compiled to an in-memory .mo and loaded as
+:class:`gettext.GNUTranslations`, once per language. English is the source language
+(the msgids), so it needs no catalog. Fuzzy entries are left out, as ``msgfmt`` would:
+an unchecked guess never reaches a reader.
 """
 
 from __future__ import annotations
@@ -10,18 +17,39 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 from collections.abc import Iterable
+from functools import cache
+from importlib.resources import files
+from io import BytesIO
 from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date
 from babel.lists import format_list
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 from privaat.core.duration import Duration
 from privaat.core.policy.model import Lang
-from privaat.notice.catalog import translations
+
+DOMAIN = "messages"
+SOURCE_LANGUAGE: Lang = "en"
 
 #: The Babel locale used for dates, lists and country names of each language.
 LOCALES: dict[Lang, str] = {"nl": "nl", "en": "en_GB", "fr": "fr"}
+
+
+@cache
+def translations(lang: Lang) -> gettext.NullTranslations:
+    """The translations of `lang`; identity for the source language."""
+    if lang == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    resource = files("privaat").joinpath(f"locale/{lang}/LC_MESSAGES/{DOMAIN}.po")
+    with resource.open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
 
 
 def N_(message: str) -> str:
@@ -30,7 +58,7 @@ def N_(message: str) -> str:
 
 
 class Words:
-    """The notice's fixed wording in one language."""
+    """privaat's fixed wording in one language."""
 
     def __init__(self, lang: Lang, catalog: gettext.NullTranslations | None = None) -> None:
         self.lang: Lang = lang

@@ -8,8 +8,7 @@ import pytest
 
 from privaat.core.duration import Duration
 from privaat.core.policy.model import Lang
-from privaat.notice.catalog import translations
-from privaat.notice.words import Words
+from privaat.i18n import Words, translations
 
 
 @pytest.mark.parametrize(
