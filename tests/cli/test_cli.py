@@ -206,3 +206,13 @@ def test_demo_publishes_everything(tmp_path: Path) -> None:
     for fmt in ("csv", "xlsx", "json", "jsonld"):
         assert (out / f"ropa.{fmt}").stat().st_size > 100
     assert "PV803" in result.stdout
+
+
+def test_check_lists_errors_first_then_in_file_order() -> None:
+    example = Path(__file__).parents[2] / "src" / "privaat" / "examples" / "jsm.yaml"
+    result = privaat("policy", "check", str(example), "--format", "json")
+    rows = json.loads(result.stdout)["findings"]
+    rank = {"error": 0, "warning": 1, "info": 2}
+    keys = [(rank[r["severity"]], r["line"], r["column"]) for r in rows]
+    assert keys == sorted(keys)
+    assert result.returncode == 1

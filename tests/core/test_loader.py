@@ -183,3 +183,23 @@ def _dump(data: Any) -> str:
 def test_json_is_accepted_as_yaml() -> None:
     data = parse(TEXT, "p").data
     assert load_policy(_dump(data), "p.json").policy.controller.name == "Voorbeeld BV"
+
+
+def test_misspelt_required_key_is_reported_once_with_suggestion() -> None:
+    text = TEXT.replace("    label: {nl: Klanten,", "    lable: {nl: Klanten,")
+    issues = issues_of(text)
+    assert [i.message for i in issues] == [
+        "unknown key 'lable' in subjects[0]; did you mean 'label'?"
+    ]
+
+
+def test_misspelt_enum_value_gets_a_suggestion() -> None:
+    issues = issues_of(TEXT.replace("legal_basis: contract", "legal_basis: contrakt"))
+    assert issues[0].message == (
+        "purposes[0].legal_basis[0]: 'contrakt' is not allowed; did you mean 'contract'?"
+    )
+
+
+def test_wrong_enum_value_without_a_near_match_lists_the_choices() -> None:
+    issues = issues_of(TEXT.replace("legal_basis: contract", "legal_basis: vibes"))
+    assert "'consent', 'contract'" in issues[0].message

@@ -84,7 +84,7 @@ def check(
 
     findings = lint(loaded.policy)
     smap = loaded.source_map
-    rows = []
+    rows: list[dict[str, object]] = []
     for f in findings:
         pos = smap.locate(f.path)
         rows.append(
@@ -98,6 +98,8 @@ def check(
                 "fix": f.fix,
             }
         )
+    rank = {"error": 0, "warning": 1, "info": 2}
+    rows.sort(key=lambda r: (rank[str(r["severity"])], int(str(r["line"])), int(str(r["column"]))))
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
     infos = len(findings) - errors - warnings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -17,10 +18,14 @@ def issues_from_validation(
     exc: ValidationError, root: type[BaseModel], smap: SourceMap
 ) -> list[SourceIssue]:
     """One issue per error, with its place in the file and a readable message."""
+    errors = exc.errors(include_url=False)
+    misspelt = _misspelt_required_keys(errors, root)
     issues: list[SourceIssue] = []
     seen: set[tuple[Path, str]] = set()
-    for error in exc.errors(include_url=False):
+    for error in errors:
         loc: Path = tuple(x for x in error["loc"] if x != "[key]")
+        if error["type"] == "missing" and loc in misspelt:
+            continue  # reported once, as the unknown key that was meant to be this one
         message = _message(error, loc, root)
         if (loc, message) in seen:
             continue
@@ -28,6 +33,20 @@ def issues_from_validation(
         prefer_key = error["type"] in {"extra_forbidden"} or "[key]" in error["loc"]
         issues.append(smap.issue(loc, message, prefer_key=prefer_key))
     return sorted(issues, key=lambda i: (i.line, i.column))
+
+
+def _misspelt_required_keys(errors: Any, root: type[BaseModel]) -> set[Path]:
+    """Missing keys that an unknown key beside them was evidently meant to be."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    meant: set[Path] = set()
+    for error in errors:
+        if error["type"] != "extra_forbidden":
+            continue
+        loc = tuple(error["loc"])
+        close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(root, loc[:-1]), n=1)
+        if close and (*loc[:-1], close[0]) in missing:
+            meant.add((*loc[:-1], close[0]))
+    return meant
 
 
 def dotted(path: Path) -> str:
@@ -59,6 +78,11 @@ def _message(error: Any, loc: Path, root: type[BaseModel]) -> str:
         return f"{dotted(loc)}: unsupported language {loc[-1]!r}; use nl, en or fr"
     msg = str(error["msg"])
     msg = msg.removeprefix("Value error, ")
+    if kind in {"enum", "literal_error"} and isinstance(error.get("input"), str):
+        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        close = difflib.get_close_matches(error["input"], choices, n=1)
+        if close:
+            return f"{dotted(loc)}: {error['input']!r} is not allowed; did you mean {close[0]!r}?"
     return f"{dotted(loc)}: {msg}"
 
 
