@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 from privaat.cli import app
 from privaat.cli.reference import cli_markdown
 from privaat.core.lint.docs import rules_markdown
-from privaat.core.policy.reference import reference_markdown
+from privaat.core.policy.reference import json_schema, reference_markdown
+from privaat.core.yamlsource import parse
 
 ROOT = Path(__file__).parents[1]
 REGENERATE = "regenerate with: {cmd}"
@@ -56,3 +61,37 @@ def test_readme_links_resolve() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for target in re.findall(r"\]\((docs/[^)]+)\)", readme):
         assert (ROOT / target).is_file(), target
+
+
+def test_json_schema_is_current() -> None:
+    current = json.loads((ROOT / "docs" / "policy.schema.json").read_text(encoding="utf-8"))
+    assert current == json_schema(), REGENERATE.format(
+        cmd="privaat policy schema > docs/policy.schema.json"
+    )
+
+
+def _as_json(data: Any) -> Any:
+    return json.loads(json.dumps(data, default=str))
+
+
+def test_every_example_and_fixture_matches_the_json_schema() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    files = [
+        *(ROOT / "src" / "privaat" / "examples").glob("*.yaml"),
+        *(ROOT / "tests" / "fixtures").glob("*.yaml"),
+    ]
+    assert len(files) >= 8
+    for path in files:
+        data = _as_json(parse(path.read_text(encoding="utf-8"), str(path)).data)
+        errors = [e.message for e in validator.iter_errors(data)]
+        assert errors == [], (path.name, errors[:3])
+
+
+def test_json_schema_refuses_what_the_loader_refuses() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    fixture = ROOT / "tests" / "fixtures" / "minimal.yaml"
+    data = _as_json(parse(fixture.read_text(encoding="utf-8"), "m").data)
+    data["controller"]["colour"] = "blue"
+    data["retention"][0]["maximum"] = "three years"
+    data["purposes"][0]["legal_basis"] = "vibes"
+    assert len(list(validator.iter_errors(data))) == 3

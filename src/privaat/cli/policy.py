@@ -232,6 +232,14 @@ def reference() -> None:
     typer.echo(reference_markdown(), nl=False)
 
 
+@app.command("schema")
+def schema() -> None:
+    """Print the policy file's JSON Schema, for editors (YAML language server) and other tools."""
+    from privaat.core.policy.reference import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
 @app.command("rules")
 def rules() -> None:
     """Print every lint rule with its code, severity and legal source (Markdown)."""

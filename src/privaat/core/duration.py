@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _PATTERN = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
@@ -84,4 +84,11 @@ DurationField = Annotated[
     Duration,
     BeforeValidator(_coerce),
     PlainSerializer(lambda d: d.iso(), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$",
+            "description": "ISO 8601 duration: P3Y, P6M, P14D, P1Y6M",
+        }
+    ),
 ]

@@ -16,9 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 
 from privaat.core.duration import Duration, DurationField
 
@@ -359,13 +366,22 @@ class LegalObligationDetail(Model):
     statutes: list[Text] = Field(description="Keys of known statutes.")
 
 
+_BASES = [b.value for b in LegalBasis]
+_ONE_OR_MORE_BASES: dict[str, Any] = {
+    "anyOf": [
+        {"enum": _BASES},
+        {"type": "array", "items": {"enum": _BASES}},
+    ]
+}
+
+
 class Purpose(Model):
     """Why personal data is processed, on exactly one lawful basis of Art. 6."""
 
     id: Id
     name: LocalizedText
     description: LocalizedText | None = None
-    legal_basis: list[LegalBasis] = Field(
+    legal_basis: Annotated[list[LegalBasis], WithJsonSchema(_ONE_OR_MORE_BASES)] = Field(
         description="Exactly one Art. 6(1) basis. A list is accepted so that the linter can "
         "report a purpose with none or with two."
     )

@@ -38,6 +38,20 @@ Start from a bundled example: `privaat init --example jetstax` (or `jsm`, `jensd
 """
 
 
+def json_schema() -> dict[str, Any]:
+    """The policy file's JSON Schema (draft 2020-12), for editors and other tools.
+
+    Put ``# yaml-language-server: $schema=policy.schema.json`` at the top of a policy
+    file and editors with the YAML language server complete and check keys as you type.
+    privaat's own checks go further (references, lint rules); this is the shape only.
+    """
+    schema = Policy.model_json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+    }
+
+
 def reference_markdown() -> str:
     """The whole reference as Markdown."""
     models: list[type[BaseModel]] = []
