@@ -216,3 +216,17 @@ def test_check_lists_errors_first_then_in_file_order() -> None:
     keys = [(rank[r["severity"]], r["line"], r["column"]) for r in rows]
     assert keys == sorted(keys)
     assert result.returncode == 1
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "privaat", "policy", "schema"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader goes away before privaat writes anything
+    _, err = proc.communicate()
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err
+    assert proc.returncode != 0
