@@ -141,8 +141,9 @@ def test_identical_policies_have_no_changes() -> None:
     assert not result.has_changes
     assert result.reconsent_needed == ()
     assert codes(newsletter(result)) == [UNCHANGED]
-    assert result.purpose("service") is not None
-    assert result.purpose("service").reconsent is None  # type: ignore[union-attr]
+    service = result.purpose("service")
+    assert service is not None
+    assert service.reconsent is None
     assert result.render_text().endswith(
         "Summary: 0 purpose(s) added, 0 removed, 0 changed, 2 unchanged; "
         "no re-consent needed; 0 other change(s)."
