@@ -7,13 +7,14 @@ from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Any
 
-from privaat.core.lint import RULES, Finding, Severity, lint
-from privaat.core.lint import rules as _rules  # noqa: F401  (registers the built-in rules)
+from privaat.core.lint import RULES, Finding, Severity, lint, load_builtin_rules
 from privaat.core.policy import Policy
 
 Data = dict[str, Any]
 Findings = Callable[[], list[Finding]]
 T = {"nl": "tekst", "en": "text", "fr": "texte"}
+
+load_builtin_rules()
 
 CATALOGUE = FilePath(__file__).parents[3] / "docs" / "lint-catalogue.md"
 _ENTRY = re.compile(r"^- (PV\d{3}) \[(error|warning|info)\] (.+)$", re.MULTILINE)

@@ -12,7 +12,8 @@ from privaat.core.lint.engine import (
     RuleInfo,
     Severity,
     lint,
+    load_builtin_rules,
     rule,
 )
 
-__all__ = ["RULES", "Finding", "Hit", "RuleInfo", "Severity", "lint", "rule"]
+__all__ = ["RULES", "Finding", "Hit", "RuleInfo", "Severity", "lint", "load_builtin_rules", "rule"]

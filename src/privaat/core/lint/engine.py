@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -78,4 +79,5 @@ def lint(policy: Policy, *, disabled: Iterable[str] = ()) -> list[Finding]:
 
 
 def load_builtin_rules() -> None:
-    from privaat.core.lint import rules  # noqa: F401  (registers on import)
+    """Register the built-in rules: importing their modules runs their @rule decorators."""
+    importlib.import_module("privaat.core.lint.rules")

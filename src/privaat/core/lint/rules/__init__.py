@@ -1,6 +1,6 @@
 """Built-in lint rules, one module per part of the policy. Importing registers them."""
 
-from privaat.core.lint.rules import (  # noqa: F401
+from privaat.core.lint.rules import (
     categories,
     controller,
     cookies,
@@ -11,3 +11,15 @@ from privaat.core.lint.rules import (  # noqa: F401
     retention,
     rights,
 )
+
+__all__ = [
+    "categories",
+    "controller",
+    "cookies",
+    "decisions",
+    "languages",
+    "purposes",
+    "recipients",
+    "retention",
+    "rights",
+]

@@ -10,9 +10,16 @@ from collections.abc import Iterator
 
 from privaat.core.law import ADEQUATE, ADEQUATE_IF_CERTIFIED, EEA
 from privaat.core.lint.engine import Hit, Severity, rule
-from privaat.core.policy.model import Policy, RecipientRole, TransferMechanism
+from privaat.core.policy.model import Policy, Recipient, RecipientRole, TransferMechanism
 
 _PROCESSORS = frozenset({RecipientRole.PROCESSOR, RecipientRole.SUB_PROCESSOR})
+
+
+def _transfers(policy: Policy) -> Iterator[tuple[int, Recipient]]:
+    """Recipients outside the organisation and outside the EEA, with their index."""
+    for i, recipient in enumerate(policy.recipients):
+        if recipient.role is not RecipientRole.INTERNAL and recipient.country not in EEA:
+            yield i, recipient
 
 
 @rule(
@@ -22,9 +29,7 @@ _PROCESSORS = frozenset({RecipientRole.PROCESSOR, RecipientRole.SUB_PROCESSOR})
     "GDPR Art. 44-46",
 )
 def transfer_without_mechanism(policy: Policy) -> Iterator[Hit]:
-    for i, recipient in enumerate(policy.recipients):
-        if recipient.role is RecipientRole.INTERNAL or recipient.country in EEA:
-            continue
+    for i, recipient in _transfers(policy):
         if recipient.transfer is TransferMechanism.NONE:
             if recipient.country in ADEQUATE_IF_CERTIFIED:
                 fix = "set transfer: dpf if the recipient is DPF-certified, else scc"
@@ -66,9 +71,7 @@ def processor_without_dpa(policy: Policy) -> Iterator[Hit]:
     "GDPR Art. 45; Commission Implementing Decision (EU) 2023/1795",
 )
 def adequacy_without_decision(policy: Policy) -> Iterator[Hit]:
-    for i, recipient in enumerate(policy.recipients):
-        if recipient.role is RecipientRole.INTERNAL or recipient.country in EEA:
-            continue
+    for i, recipient in _transfers(policy):
         if recipient.transfer is TransferMechanism.ADEQUACY and recipient.country not in ADEQUATE:
             if recipient.country in ADEQUATE_IF_CERTIFIED:
                 why = "is adequate only for organisations certified under the DPF"
