@@ -44,3 +44,39 @@ class InvalidDocument(PrivaatError):
 
 class UsageError(PrivaatError):
     """A request that cannot be honoured as asked (unknown example, unsupported language...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIssue:
+    """One problem with one field of a request (``loc`` is the path to the field)."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+class InvalidInput(PrivaatError):
+    """A request whose values are wrong (a bad e-mail, an unknown purpose...)."""
+
+    def __init__(self, message: str, issues: list[FieldIssue] | None = None) -> None:
+        super().__init__(message)
+        self.issues = issues or []
+
+
+class NotFound(PrivaatError):
+    """What was asked for does not exist, or is not visible to the caller."""
+
+
+class Conflict(PrivaatError):
+    """The request contradicts the current state (a duplicate, a confirmed link used again)."""
+
+
+class AuthenticationFailed(PrivaatError):
+    """No valid credentials: a missing, unknown, expired or revoked token, or a wrong login."""
+
+
+class PermissionDenied(PrivaatError):
+    """Valid credentials without the permission the action needs."""
+
+
+class LinkInvalid(PrivaatError):
+    """A signed link that was tampered with, is expired, or belongs to something else."""

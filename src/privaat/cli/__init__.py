@@ -6,10 +6,15 @@ import sys
 
 import typer
 
+from privaat.cli import audit as audit_commands
+from privaat.cli import consent as consent_commands
+from privaat.cli import db as db_commands
 from privaat.cli import policy as policy_commands
+from privaat.cli import staff as staff_commands
 from privaat.cli.demo import demo_command
 from privaat.cli.errors import exit_code_for, print_error
 from privaat.cli.init import init_command
+from privaat.cli.serve import serve_command
 from privaat.errors import PrivaatError
 
 app = typer.Typer(
@@ -22,6 +27,13 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(policy_commands.app, name="policy")
+app.add_typer(db_commands.app, name="db")
+app.add_typer(staff_commands.org_app, name="org")
+app.add_typer(staff_commands.app, name="staff")
+app.add_typer(staff_commands.token_app, name="token")
+app.add_typer(consent_commands.app, name="consent")
+app.add_typer(audit_commands.app, name="audit")
+app.command("serve")(serve_command)
 app.command("init")(init_command)
 app.command("demo")(demo_command)
 

@@ -1,0 +1,15 @@
+"""The API's routers, one module per area."""
+
+from fastapi import APIRouter
+
+from privaat.api.routes import audit, auth, consent, orgs, public, staff, subjects
+
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    orgs.router,
+    subjects.router,
+    consent.router,
+    public.router,
+    staff.router,
+    audit.router,
+]

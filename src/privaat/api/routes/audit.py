@@ -1,0 +1,5 @@
+"""Routes: audit (to be filled)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: auth (to be filled)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: consent (to be filled)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: staff (to be filled)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: subjects (to be filled)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,7 @@
+"""``privaat audit``: (to be filled)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="audit commands.")

@@ -1,0 +1,230 @@
+"""The tables of privaat's own store (SQLAlchemy 2 declarative models).
+
+Every row that holds an organisation's data carries ``org_id``; queries always filter on it.
+``consent_event`` and ``audit_entry`` are append-only: rows are inserted, never updated or
+deleted. ``consent_state`` is derived from the events (one row per subject × purpose) so that
+the hot read is one indexed lookup; it is written in the same transaction as its event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from privaat.store.types import UTCDateTime
+
+#: Integer primary keys: 64-bit on PostgreSQL, SQLite's rowid alias on SQLite.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime()}  # noqa: RUF012
+
+
+# --------------------------------------------------------------------------- organisations
+
+
+class Organisation(Base):
+    """A controller (or a processor's customer) served by this install."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    # The version in force (a plain column: policy_version points back to organisation).
+    active_policy_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class PolicyVersion(Base):
+    """One loaded version of an organisation's policy file; old versions are kept."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (UniqueConstraint("org_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... per organisation
+    version: Mapped[str] = mapped_column(String(100))  # the policy's own version label
+    sha256: Mapped[str] = mapped_column(String(64))  # of the source text
+    source: Mapped[str] = mapped_column(Text)  # the YAML as loaded
+    loaded_at: Mapped[dt.datetime]
+    loaded_by: Mapped[str] = mapped_column(String(100))
+
+
+# --------------------------------------------------------------------------- subjects
+
+
+class Subject(Base):
+    """A data subject known to an organisation."""
+
+    __tablename__ = "subject"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"), index=True)
+    groups: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of policy subject ids
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime]
+
+
+class SubjectIdentity(Base):
+    """How a subject is recognised: an e-mail address, a phone number, a customer number."""
+
+    __tablename__ = "subject_identity"
+    __table_args__ = (UniqueConstraint("org_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subject.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # email | phone | customer_number
+    value: Mapped[str] = mapped_column(String(320))  # normalised
+
+
+# --------------------------------------------------------------------------- consent
+
+
+class ConsentEvent(Base):
+    """One fact of the consent ledger, with its proof. Inserted, never changed."""
+
+    __tablename__ = "consent_event"
+    __table_args__ = (
+        UniqueConstraint("org_id", "idempotency_key"),
+        Index("ix_consent_event_subject", "org_id", "subject_id", "purpose", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subject.id"))
+    purpose: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # given | withdrawn | expired | objected
+    channel: Mapped[str] = mapped_column(String(24))  # web_form | api | import | ...
+    occurred_at: Mapped[dt.datetime]  # when the person acted
+    recorded_at: Mapped[dt.datetime]  # when privaat stored it
+    policy_version_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("policy_version.id"))
+    notice_sha256: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))  # truncated before storage
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    actor: Mapped[str] = mapped_column(String(100))  # staff:1, token:2, subject, system
+    provenance: Mapped[str | None] = mapped_column(Text)  # import source, confirmation ref
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConsentState(Base):
+    """The current consent of a subject for a purpose, derived from the latest event."""
+
+    __tablename__ = "consent_state"
+
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subject.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("consent_event.id"))
+    occurred_at: Mapped[dt.datetime]
+    policy_version_id: Mapped[int | None] = mapped_column(BigId)
+    needs_reconsent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+class Staff(Base):
+    """A person who works in privaat: password (argon2id) and TOTP second factor."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(200))  # encrypted with the secret key
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # replay protection
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class Membership(Base):
+    """A staff member's role in one organisation."""
+
+    __tablename__ = "membership"
+
+    staff_id: Mapped[int] = mapped_column(BigId, ForeignKey("staff.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+
+
+class ApiToken(Base):
+    """A bearer token: an application's scoped API token, or a staff login session.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # api | session | setup
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organisation.id"))  # api tokens
+    staff_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))  # sessions
+    scopes: Mapped[str] = mapped_column(Text, default="")  # space-separated, api tokens
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditHead(Base):
+    """The end of one hash chain: its last sequence number and hash (locked to append)."""
+
+    __tablename__ = "audit_head"
+
+    chain: Mapped[int] = mapped_column(BigId, primary_key=True)  # 0: the install; else org id
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who did what to whose data, linked to the previous entry by its hash."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chain: Mapped[int] = mapped_column(BigId)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    org_id: Mapped[int | None] = mapped_column(BigId)
+    subject_id: Mapped[int | None] = mapped_column(BigId)
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
