@@ -14,6 +14,7 @@ from privaat.cli.reference import cli_markdown
 from privaat.core.lint.docs import rules_markdown
 from privaat.core.policy.reference import json_schema, reference_markdown
 from privaat.core.yamlsource import parse
+from privaat.settings import Settings, settings_markdown
 
 ROOT = Path(__file__).parents[1]
 REGENERATE = "regenerate with: {cmd}"
@@ -31,6 +32,18 @@ def test_cli_reference_is_current() -> None:
     assert current == cli_markdown(app), REGENERATE.format(
         cmd="privaat cli-reference > docs/cli.md"
     )
+
+
+def test_settings_reference_is_current() -> None:
+    current = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert current == settings_markdown(), REGENERATE.format(
+        cmd="privaat settings-reference > docs/settings.md"
+    )
+
+
+def test_every_setting_is_described() -> None:
+    undocumented = [n for n, f in Settings.model_fields.items() if not f.description]
+    assert not undocumented
 
 
 def test_lint_rules_reference_is_current() -> None:

@@ -68,6 +68,14 @@ def _cli_reference() -> None:
     typer.echo(cli_markdown(app), nl=False)
 
 
+@app.command("settings-reference", hidden=True)
+def _settings_reference() -> None:
+    """Print the settings reference (Markdown)."""
+    from privaat.settings import settings_markdown
+
+    typer.echo(settings_markdown(), nl=False)
+
+
 def main() -> None:
     """Entry point: map privaat's errors to exit codes; a user mistake never shows a traceback."""
     try:

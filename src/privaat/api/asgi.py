@@ -1,0 +1,15 @@
+"""The ASGI factory uvicorn's workers call: the app from the environment's settings.
+
+``uvicorn --factory privaat.api.asgi:app_from_environment`` (what ``privaat serve`` runs).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from privaat.api.app import create_app
+from privaat.settings import Settings
+
+
+def app_from_environment() -> FastAPI:
+    return create_app(Settings())
