@@ -86,9 +86,6 @@ def settings_markdown() -> str:
     ]
     for name, info in Settings.model_fields.items():
         default = info.default
-        if isinstance(default, SecretStr):
-            shown = "(development key)"
-        else:
-            shown = f"`{default}`"
+        shown = "(development key)" if isinstance(default, SecretStr) else f"`{default}`"
         lines.append(f"| `PRIVAAT_{name.upper()}` | {shown} | {info.description or ''} |")
     return "\n".join(lines) + "\n"

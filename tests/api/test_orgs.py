@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from tests.conftest import bearer
 
 from privaat.examples import example_text
 from privaat.store.models import Organisation
+from tests.conftest import bearer
 
 
 def test_a_caller_sees_its_organisation_and_the_active_policy(
