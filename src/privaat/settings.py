@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         "stops working within this time.",
     )
 
+    audit_seal_seconds: float = Field(
+        1.0,
+        ge=0.05,
+        le=60,
+        description="How often the service chains audit records a busy moment left pending "
+        "(PostgreSQL; on SQLite every record is chained when it commits).",
+    )
+
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Settings:
         secret = self.secret_key.get_secret_value()

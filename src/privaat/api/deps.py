@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from privaat.core.access import Scope
 from privaat.core.clock import Clock
@@ -38,6 +39,12 @@ class Services:
     _principals: dict[str, tuple[float, Principal]] = field(default_factory=dict)
     _org_ids: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached_principal(self, token: str) -> Principal | None:
+        hit = self._principals.get(tokens.token_hash(token))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
 
     def principal(self, token: str) -> Principal:
         """The caller behind a token, cached for ``auth_cache_seconds``."""
@@ -74,7 +81,12 @@ class Services:
         return org_id
 
 
-def get_services(request: Request) -> Services:
+# The dependencies are coroutines: FastAPI runs a plain ``def`` dependency in the thread
+# pool, one hop per dependency and request. Only a cache miss needs the database, and
+# that goes to the thread pool.
+
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -87,13 +99,17 @@ bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None:
         raise AuthenticationFailed("a bearer token is required")
-    return services.principal(credentials.credentials)
+    token = credentials.credentials
+    principal = services.cached_principal(token)
+    if principal is None:
+        principal = await run_in_threadpool(services.principal, token)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -126,9 +142,10 @@ class OrgAccess:
 def require(scope: Scope) -> Any:
     """A dependency: the caller must hold ``scope`` in the organisation of the path."""
 
-    def dependency(org: OrgSlug, principal: PrincipalDep, services: ServicesDep) -> OrgAccess:
+    async def dependency(org: OrgSlug, principal: PrincipalDep, services: ServicesDep) -> OrgAccess:
         try:
-            org_id = services.org_id(org)
+            known = services._org_ids.get(org)
+            org_id = known if known is not None else await run_in_threadpool(services.org_id, org)
         except NotFound:
             raise NotFound(f"no organisation {org!r}") from None
         if not principal.can_see(org_id):

@@ -1,7 +1,8 @@
 """``privaat audit``: verify the audit trail's hash chains, and read the trail.
 
-``verify`` only reads: it can run against a copy or a read-only replica and never changes
-what it checks. ``log`` is a read of the trail like any other and is recorded in it
+``verify`` first chains the records still pending (see :mod:`privaat.engine.audit`), then
+only reads; with ``--read-only`` it changes nothing and can run against a copy or a read-only
+replica, and reports the pending records it could not check. ``log`` is a read of the trail like any other and is recorded in it
 (``audit.read`` by ``cli``, in the same transaction). Progress goes to standard error, and
 only on a terminal; standard output holds the result alone.
 """
@@ -27,6 +28,8 @@ from privaat.engine.audit import (
     AuditRecord,
     append,
     latest_entries,
+    pending_count,
+    seal,
 )
 from privaat.engine.audit_verify import ChainReport, Progress, VerifyReport, verify
 from privaat.errors import UsageError
@@ -90,6 +93,12 @@ def verify_command(
     org: OrgOption = None,
     output_format: FormatOption = OutputFormat.text,
     database: DatabaseOption = None,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only", help="Do not chain pending records first (for a copy or a replica)."
+        ),
+    ] = False,
 ) -> None:
     """Check every entry's hash and link, the numbering and each chain's head.
 
@@ -99,8 +108,13 @@ def verify_command(
     with _store(database) as store:
         names = _chain_names(store)
         chain = None if org is None else _chain_for(names, org)
+        if not read_only:
+            with store.transaction() as session:
+                seal(session, None if chain is None else [chain])
         with _progress() as progress:
             report = verify(store.engine, chain, progress=progress)
+        with store.reading() as session:
+            pending = pending_count(session, chain)
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(_report_json(report, names), indent=2))
     elif not report.chains:
@@ -108,6 +122,8 @@ def verify_command(
     else:
         for chain_report in report.chains:
             typer.echo(_report_line(chain_report, names))
+    if pending and output_format is not OutputFormat.json:
+        typer.echo(f"{pending} record(s) wait to be chained and were not checked")
     if not report.intact:
         raise typer.Exit(1)
 

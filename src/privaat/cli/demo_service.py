@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from privaat.core.access import ALL_SCOPES
+from privaat.core.access import ALL_SCOPES, Role
 from privaat.core.clock import SystemClock
 from privaat.core.policy import load_policy
-from privaat.engine import orgs, tokens
+from privaat.engine import consent, orgs, staff, subjects, tokens
+from privaat.engine.secrets_box import SecretBox
 from privaat.errors import UsageError
 from privaat.examples import EXAMPLES, example_text
 from privaat.settings import Settings
@@ -30,10 +33,13 @@ def seed_demo(store: Store, settings: Settings, *, example: str, base: str) -> N
             select(Organisation).where(Organisation.slug == example)
         ).scalar_one_or_none()
         fresh = org is None
+        login: tuple[str, str, str] | None = None
         if org is None:
             name = load_policy(example_text(example)).policy.controller.name
             org = orgs.create_org(session, example, name, now=now, actor=ACTOR)
             orgs.load_version(session, org, example_text(example), now=now, actor=ACTOR)
+            login = _staff(session, org, settings, example, now)
+            _subjects(session, org, now)
         _row, token = tokens.issue_api_token(
             session,
             org_id=org.id,
@@ -49,4 +55,100 @@ def seed_demo(store: Store, settings: Settings, *, example: str, base: str) -> N
     typer.echo(f"  store        {settings.database_url}")
     typer.echo(f"  API docs     {base}/docs  (Authorize with the token below)")
     typer.echo(f"  API token    {token}  (all permissions in {example}, valid 24 h)")
+    if login is not None:
+        email, password, secret = login
+        typer.echo(f"  staff login  {email} / {password}  (admin; POST /api/v1/auth/login)")
+        typer.echo(f"  TOTP secret  {secret}  (add it to an authenticator app)")
+    typer.echo(f"  subjects     {', '.join(DEMO_SUBJECTS)}")
     typer.echo(f"  audit check  privaat audit verify --database {settings.database_url}")
+    typer.echo("")
+    typer.echo("Try it (or use /docs):")
+    auth = f'-H "Authorization: Bearer {token}"'
+    api = f"{base}/api/v1/orgs/{example}"
+    purpose = _consent_purpose(store, org)
+    typer.echo(
+        f"  curl -s {auth} -H 'Content-Type: application/json' -X POST {api}/consents "
+        f'-d \'{{"email": "{DEMO_SUBJECTS[0]}", "purpose": "{purpose}", '
+        f'"action": "withdrawn"}}\''
+    )
+    typer.echo(
+        f"  curl -s {auth} '{api}/consent?purpose={purpose}&email={DEMO_SUBJECTS[0].replace('@', '%40')}'"
+    )
+    typer.echo("")
+
+
+#: The demo's data subjects (example.org addresses: nobody real).
+DEMO_SUBJECTS = ("an@example.org", "bram@example.org", "chloe@example.org", "dirk@example.org")
+
+
+def _staff(
+    session: Session, org: Organisation, settings: Settings, example: str, now: dt.datetime
+) -> tuple[str, str, str]:
+    email = f"privacy@{example}.example"
+    password = secrets.token_urlsafe(12)
+    _member, secret = staff.create_enrolled_staff(
+        session,
+        email=email,
+        name="Demo privacy officer",
+        password=password,
+        org_id=org.id,
+        role=Role.ADMIN,
+        now=now,
+        actor=ACTOR,
+        box=SecretBox(settings.secret_key.get_secret_value()),
+    )
+    return email, password, secret
+
+
+def _subjects(session: Session, org: Organisation, now: dt.datetime) -> None:
+    """A few people with consents: given on a web form, withdrawn, objected by GPC."""
+    policies = orgs.PolicyCache()
+    policy = orgs.active_policy(session, org, policies)
+    consented = [p.id for p in policy.purposes if consent.accepts(p, consent.EventKind.GIVEN)]
+    customers = [g.id for g in policy.subjects if g.existing_customers][:1]
+    for number, email in enumerate(DEMO_SUBJECTS):
+        groups = customers if number == 3 else []
+        subject_id = subjects.ensure(
+            session, org.id, subjects.IdentityKind.EMAIL, email, now=now, actor=ACTOR, groups=groups
+        )
+        proof = consent.Proof(
+            consent.Channel.WEB_FORM,
+            now - dt.timedelta(days=30 - number),
+            ip=f"198.51.100.{10 + number}",
+            user_agent="Mozilla/5.0 (demo)",
+        )
+        if number < 3 and consented:
+            kinds = [consent.EventKind.GIVEN]
+            if number == 1:
+                kinds.append(consent.EventKind.WITHDRAWN)
+            for kind in kinds:
+                consent.record(
+                    session,
+                    org=org,
+                    subject_id=subject_id,
+                    purpose=consented[0],
+                    kind=kind,
+                    proof=proof,
+                    actor="subject",
+                    now=now,
+                    policies=policies,
+                )
+        if number == 2:
+            consent.record_gpc(
+                session,
+                org=org,
+                subject_id=subject_id,
+                proof=consent.Proof(consent.Channel.GPC, now, ip="198.51.100.12"),
+                actor="subject",
+                now=now,
+                policies=policies,
+            )
+
+
+def _consent_purpose(store: Store, org: Organisation) -> str:
+    with store.reading() as session:
+        policy = orgs.active_policy(session, org)
+    for purpose in policy.purposes:
+        if consent.accepts(purpose, consent.EventKind.GIVEN):
+            return purpose.id
+    return policy.purposes[0].id

@@ -3,8 +3,18 @@
 Each organisation has its own chain (chain id = organisation id); chain 0 records what
 happens to the install itself (staff logins, organisations created). An entry's hash covers
 its own fields and the previous entry's hash, so a changed, removed, inserted or reordered
-entry breaks every hash after it. Appending locks the chain's head row for the rest of the
-transaction, so concurrent writers append one after the other and nothing forks.
+entry breaks every hash after it.
+
+Appending and chaining are two steps, so that writers never queue on a chain while they
+work. :func:`append` inserts the record into ``audit_pending`` inside the writer's own
+transaction: it is committed (or rolled back) with the change it records, and takes no lock.
+:func:`seal` then moves pending records into their chain, in the order they committed: it
+locks the chain's head row, hashes every pending record after the head, inserts them into
+``audit_entry``, deletes them from ``audit_pending`` and moves the head, in one short
+transaction. ``Store.transaction()`` runs it for the chains a transaction appended to, right
+after the commit (on SQLite, where writers are serialised anyway, just before it); one seal
+takes every record pending on the chain, so under load a few seals chain many writers'
+records. ``privaat audit verify`` seals what is left first, and reports it if it cannot.
 
 The hash of an entry is the hex SHA-256 of the UTF-8 bytes of its *material*: ten fields
 joined by U+001F (the unit separator)::
@@ -26,15 +36,16 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from privaat.errors import InvalidInput
-from privaat.store.models import AuditEntry, AuditHead
+from privaat.store.db import on_commit
+from privaat.store.models import AuditEntry, AuditHead, AuditPending
 
 GENESIS = "0" * 64
 INSTALL_CHAIN = 0
@@ -163,51 +174,37 @@ def entry_hash(
 
 
 def append(session: Session, record: AuditRecord) -> None:
-    """Append one record to its organisation's chain (or the install's)."""
+    """Record one thing that happened, in the caller's transaction (chained after commit)."""
     append_many(session, [record])
 
 
+#: ``session.info`` key of the chains a transaction appended to (``Store`` seals them).
+PENDING_CHAINS = "privaat.audit.pending_chains"
+
+_PENDING_COLUMNS = ("chain", "at", "actor", "action", "org_id", "subject_id", "target", "detail")
+_COPY_PENDING = f"COPY audit_pending ({', '.join(_PENDING_COLUMNS)}) FROM STDIN"
+
+
 def append_many(session: Session, records: Sequence[AuditRecord]) -> None:
-    """Append records in order; records of several chains may be mixed."""
-    by_chain: dict[int, list[AuditRecord]] = {}
-    for record in records:
-        by_chain.setdefault(chain_of(record.org_id), []).append(record)
-    for chain in sorted(by_chain):  # a fixed lock order: no deadlock between chains
-        _append_chain(session, chain, by_chain[chain])
-
-
-def _append_chain(session: Session, chain: int, records: list[AuditRecord]) -> None:
-    seq, prev = _lock_head(session, chain)
+    """Record many things, in order, in the caller's transaction; no lock is taken."""
+    if not records:
+        return
     rows: list[tuple[Any, ...]] = []
-    sha256 = hashlib.sha256
-    last_at: dt.datetime | None = None
-    stamp = ""
+    chains: set[int] = session.info.setdefault(PENDING_CHAINS, set())
     for record in records:
-        seq += 1
         _check_labels(record)
+        if record.at.tzinfo is None:
+            raise ValueError("audit times must be timezone-aware")
         detail = canonical_detail(record.detail)
-        if record.at is not last_at:  # a batch usually shares one time: format it once
-            stamp, last_at = utc_stamp(record.at), record.at
-        material = _material(
-            prev,
-            chain,
-            seq,
-            stamp,
-            record.actor,
-            record.action,
-            record.org_id,
-            record.subject_id,
-            record.target,
-            detail,
-        )
         try:
-            digest = sha256(material.encode()).hexdigest()
+            detail.encode()
         except UnicodeEncodeError:  # a lone surrogate in the detail: not storable text
             raise InvalidInput(f"the audit detail of {record.action} is not valid text") from None
+        chain = chain_of(record.org_id)
+        chains.add(chain)
         rows.append(
             (
                 chain,
-                seq,
                 record.at,
                 record.actor,
                 record.action,
@@ -215,13 +212,99 @@ def _append_chain(session: Session, chain: int, records: list[AuditRecord]) -> N
                 record.subject_id,
                 record.target,
                 detail,
-                prev,
-                digest,
             )
         )
-        prev = digest
-    _insert(session, rows)
-    session.execute(update(AuditHead).where(AuditHead.chain == chain).values(seq=seq, hash=prev))
+    _insert(session, rows, AuditPending, _PENDING_COLUMNS, _COPY_PENDING)
+    # SQLite serialises writers anyway: chain before the commit. Elsewhere, after it.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    on_commit(session, "audit seal", _seal_appended, after=not sqlite)
+
+
+def _seal_appended(session: Session) -> None:
+    # Skip a chain another session is sealing: waiting for it would make writers queue
+    # again. What that seal missed is taken by the next one (a later writer's, the server's
+    # periodic sealer, or ``privaat audit verify``).
+    seal(session, session.info.pop(PENDING_CHAINS, ()), wait=False)
+
+
+def seal(session: Session, chains: Iterable[int] | None = None, *, wait: bool = True) -> int:
+    """Chain every pending record of ``chains`` (default: all), oldest first; the count.
+
+    Locks each chain's head for the rest of the caller's transaction, in chain order. With
+    ``wait=False`` a chain whose head another transaction holds is skipped.
+    """
+    if chains is None:
+        chains = session.execute(select(AuditPending.chain).distinct()).scalars().all()
+    sealed = 0
+    for chain in sorted(set(chains)):
+        sealed += _seal_chain(session, chain, wait=wait)
+    return sealed
+
+
+_PENDING_OF = (
+    select(
+        AuditPending.id,
+        AuditPending.at,
+        AuditPending.actor,
+        AuditPending.action,
+        AuditPending.org_id,
+        AuditPending.subject_id,
+        AuditPending.target,
+        AuditPending.detail,
+    )
+    .where(AuditPending.chain == bindparam("chain"))
+    .order_by(AuditPending.id)
+    .limit(bindparam("limit"))
+)
+_SEAL_BATCH = 5_000
+
+
+def _seal_chain(session: Session, chain: int, *, wait: bool = True) -> int:
+    head = _lock_head(session, chain, wait=wait)  # first: then every earlier commit is visible
+    if head is None:
+        return 0
+    seq, prev = head
+    total = 0
+    while True:
+        pending = session.execute(_PENDING_OF, {"chain": chain, "limit": _SEAL_BATCH}).all()
+        if not pending:
+            break
+        rows: list[tuple[Any, ...]] = []
+        sha256 = hashlib.sha256
+        last_at: dt.datetime | None = None
+        stamp = ""
+        for _id, at, actor, action, org_id, subject_id, target, detail in pending:
+            seq += 1
+            if at != last_at:  # a burst usually shares one time: format it once
+                stamp, last_at = utc_stamp(at), at
+            material = _material(
+                prev, chain, seq, stamp, actor, action, org_id, subject_id, target, detail
+            )
+            digest = sha256(material.encode()).hexdigest()
+            rows.append(
+                (chain, seq, at, actor, action, org_id, subject_id, target, detail, prev, digest)
+            )
+            prev = digest
+        _insert(session, rows, AuditEntry, _COLUMNS, _COPY)
+        # By id, never by range: a record that commits while this runs has a lower id than
+        # the last one read here and must stay pending for the next seal.
+        session.execute(delete(AuditPending).where(AuditPending.id.in_([p[0] for p in pending])))
+        total += len(rows)
+        if len(pending) < _SEAL_BATCH:
+            break
+    if total:
+        session.execute(
+            update(AuditHead).where(AuditHead.chain == chain).values(seq=seq, hash=prev)
+        )
+    return total
+
+
+def pending_count(session: Session, chain: int | None = None) -> int:
+    """How many records wait to be chained (in ``chain``, or in all)."""
+    query = select(func.count()).select_from(AuditPending)
+    if chain is not None:
+        query = query.where(AuditPending.chain == chain)
+    return int(session.execute(query).scalar_one())
 
 
 _COLUMNS = (
@@ -241,8 +324,14 @@ _COPY = f"COPY audit_entry ({', '.join(_COLUMNS)}) FROM STDIN"
 _COPY_FROM = 16  # rows; fewer go in one INSERT (COPY costs one more round trip)
 
 
-def _insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """The entries in one statement: COPY on PostgreSQL for a batch, else an executemany."""
+def _insert(
+    session: Session,
+    rows: list[tuple[Any, ...]],
+    table: type[AuditEntry] | type[AuditPending],
+    columns: tuple[str, ...],
+    copy_sql: str,
+) -> None:
+    """The rows in one statement: COPY on PostgreSQL for a batch, else an executemany."""
     conn = session.connection()
     if conn.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
         import psycopg
@@ -250,11 +339,11 @@ def _insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
         driver = conn.connection.driver_connection
         if isinstance(driver, psycopg.Connection):
             # about three times the rows per second of psycopg's executemany
-            with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+            with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
                 for row in rows:
                     copy.write_row(row)
             return
-    conn.execute(insert(AuditEntry), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+    conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def _check_labels(record: AuditRecord) -> None:
@@ -265,12 +354,14 @@ def _check_labels(record: AuditRecord) -> None:
         raise InvalidInput("an audit target cannot hold control characters")
 
 
-def _lock_head(session: Session, chain: int) -> tuple[int, str]:
-    query = select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == chain).with_for_update()
-    row = session.execute(query).one_or_none()
+def _lock_head(session: Session, chain: int, *, wait: bool = True) -> tuple[int, str] | None:
+    query = select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == chain)
+    row = session.execute(query.with_for_update(skip_locked=not wait)).one_or_none()
     if row is None:
+        if not wait and session.execute(query).first() is not None:
+            return None  # another session holds it
         _create_head(session, chain)
-        row = session.execute(query).one()
+        row = session.execute(query.with_for_update()).one()
     return int(row.seq), str(row.hash)
 
 

@@ -17,8 +17,9 @@ Which events a purpose accepts (``record`` refuses the others with InvalidInput)
 
 Whether processing is allowed now (``check``, the hot path) is decided by :func:`decide`.
 
-Every write takes the organisation's audit-chain lock first (``subjects.lock_writes``), so
-concurrent writers queue instead of deadlocking on state rows.
+Recording one event takes no organisation-wide lock: it inserts the event and upserts one
+state row. Writes over many rows (the expiry sweep, an import) take the organisation's write
+lock first (``subjects.lock_writes``), so they queue instead of deadlocking on state rows.
 """
 
 from __future__ import annotations
@@ -543,7 +544,6 @@ def record(
         not 1 <= len(idempotency_key) <= 200 or _CONTROL.search(idempotency_key)
     ):
         raise InvalidInput("an idempotency key is 1-200 printable characters")
-    lock_writes(session, org.id)  # before the event and the state: one lock order
     row = {
         "org_id": org.id,
         "subject_id": subject_id,

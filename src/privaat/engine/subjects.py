@@ -5,10 +5,12 @@ is safe under concurrency: the identity row is inserted with ``ON CONFLICT DO NO
 the loser of a race removes the subject it had just made and takes the winner's. Creating a
 subject and changing its groups or language are audited; the audit never holds the identity.
 
-Lock order: every write here and in the consent ledger first takes the organisation's audit
-chain lock (:func:`lock_writes`), which the audit append would take anyway, and only then
-touches identities, subjects or consent states. Writers of one organisation therefore queue on
-one lock and can never deadlock on rows taken in different orders.
+Lock order: a write that touches many rows of an organisation (changing subjects' groups,
+creating several subjects at once, an import, an expiry sweep) first takes the organisation's
+write lock (:func:`lock_writes`, its ``organisation`` row), and only then touches identities,
+subjects or consent states, so such writers queue instead of deadlocking on rows taken in
+different orders. The common write (one new identity, one consent event, one state) takes no
+such lock: it holds at most one contended row at a time, so it cannot be part of a cycle.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from privaat.core.policy import Policy
 from privaat.engine.audit import AuditRecord, append, append_many
 from privaat.errors import Conflict, InvalidInput, NotFound
-from privaat.store.models import AuditHead, Subject, SubjectIdentity
+from privaat.store.models import Organisation, Subject, SubjectIdentity
 
 _SUBJECT: Table = Subject.__table__  # type: ignore[assignment]
 _IDENTITY: Table = SubjectIdentity.__table__  # type: ignore[assignment]
@@ -131,13 +133,13 @@ def validate_language(language: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- locking
 
-_LOCK = select(AuditHead.seq).where(AuditHead.chain == bindparam("chain")).with_for_update()
+_LOCK = select(Organisation.id).where(Organisation.id == bindparam("org_id")).with_for_update()
 
 
 def lock_writes(session: Session, org_id: int) -> None:
-    """Take the organisation's audit-chain lock now, before any other row (see the module
+    """Take the organisation's write lock now, before any other row (see the module
     docstring). Held to the end of the transaction; taking it again is free."""
-    session.execute(_LOCK, {"chain": org_id}).first()
+    session.execute(_LOCK, {"org_id": org_id}).first()
 
 
 # --------------------------------------------------------------------------- reading
@@ -272,7 +274,7 @@ def ensure_many(
     found = _find_many(session, org_id, list(wanted))
     missing = [key for key in wanted if key not in found]
     created: set[int] = set()
-    if missing or any(w.groups or w.language for w in wanted.values()):
+    if len(missing) > 1 or any(w.groups or w.language for w in wanted.values()):
         lock_writes(session, org_id)
     if missing:
         made = _create(session, org_id, missing, wanted, now)

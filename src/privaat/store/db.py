@@ -7,7 +7,8 @@ for the writer and a committed write survives a power cut. Write transactions st
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +19,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from privaat.errors import UsageError
 
 _WRITE = "privaat_write"
+log = logging.getLogger("privaat.store")
+
+#: ``session.info`` keys of work to run just before and just after a write transaction
+#: commits: name → callable(session). See :func:`on_commit`.
+BEFORE_COMMIT = "privaat.before_commit"
+AFTER_COMMIT = "privaat.after_commit"
+
+
+def on_commit(
+    session: Session, name: str, work: Callable[[Session], object], *, after: bool
+) -> None:
+    """Run ``work(session)`` once when ``Store.transaction()`` commits this session.
+
+    Before the commit it is part of the transaction; after it, it runs in a transaction of
+    its own, and a failure there is logged (without its message) and does not undo the first.
+    """
+    session.info.setdefault(AFTER_COMMIT if after else BEFORE_COMMIT, {})[name] = work
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -70,15 +88,40 @@ class Store:
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        # One-statement reads need no transaction: on PostgreSQL no BEGIN and no COMMIT.
+        self._quick = (
+            self._read
+            if self.dialect == "sqlite"
+            else sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._write() as session, session.begin():
-            yield session
+        with self._write() as session:
+            with session.begin():
+                yield session
+                for work in session.info.pop(BEFORE_COMMIT, {}).values():
+                    work(session)
+            for name, work in session.info.pop(AFTER_COMMIT, {}).items():
+                try:
+                    with session.begin():
+                        work(session)
+                except Exception as exc:  # the first transaction stands; say what failed
+                    log.warning("%s after commit failed: %s", name, type(exc).__name__)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def quick_read(self) -> Iterator[Session]:
+        """A session for a read of one statement (the hot consent check): no transaction
+        round trips where the database allows it."""
+        with self._quick() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

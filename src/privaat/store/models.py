@@ -210,6 +210,27 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditPending(Base):
+    """An audit record committed with the change it records, not yet chained.
+
+    Writers insert here without any lock; :func:`privaat.engine.audit.seal` moves pending
+    records into their chain (in commit order) right after the writer's commit, so that
+    many writers never queue on one chain's head while they work.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chain: Mapped[int] = mapped_column(BigId, index=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    org_id: Mapped[int | None] = mapped_column(BigId)
+    subject_id: Mapped[int | None] = mapped_column(BigId)
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
 class AuditEntry(Base):
     """Who did what to whose data, linked to the previous entry by its hash."""
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from privaat.api.deps import OrgAccess, ServicesDep, require
 from privaat.core.access import Scope
-from privaat.engine.audit import AuditRecord, append, entries_after
+from privaat.engine.audit import AuditRecord, append, entries_after, seal
 from privaat.engine.audit_verify import ChainReport, verify
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["audit"])
@@ -113,6 +113,8 @@ def list_audit(
 def verify_audit(
     access: Annotated[OrgAccess, require(Scope.AUDIT_READ)], services: ServicesDep
 ) -> VerifyOut:
+    with services.store.transaction() as session:  # chain what is still pending first
+        seal(session, [access.org_id])
     report = verify(services.store.engine, access.org_id).chain(access.org_id)
     with services.store.transaction() as session:
         append(

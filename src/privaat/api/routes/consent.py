@@ -348,7 +348,7 @@ def record_gpc(
     "obligation purposes do not rest on consent. An unknown subject has state `none`. "
     "Not audited: the answer holds no personal data beyond what the caller sent.",
 )
-def check_consent(
+async def check_consent(
     purpose: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")],
     access: Annotated[OrgAccess, require(Scope.CONSENT_CHECK)],
     services: ServicesDep,
@@ -357,7 +357,11 @@ def check_consent(
     customer_number: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     subject_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> DecisionOut:
-    """Not audited: the answer holds no personal data beyond what the caller sent."""
+    """Not audited: the answer holds no personal data beyond what the caller sent.
+
+    A coroutine that reads on the event loop: one indexed statement, cheaper than the hop
+    to the thread pool a plain ``def`` route takes.
+    """
     ref: consent.SubjectRef
     if subject_id is not None:
         if email or phone or customer_number:
@@ -365,7 +369,7 @@ def check_consent(
         ref = subject_id
     else:
         ref = one_identity(email, phone, customer_number)
-    with services.store.reading() as session:
+    with services.store.quick_read() as session:
         decided = consent.check(
             session, access.org_id, ref, purpose, services.policies, services.clock.now()
         )

@@ -40,6 +40,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("chain", "seq", name=op.f("uq_audit_entry_chain_seq")),
     )
     op.create_table(
+        "audit_pending",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("chain", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", privaat.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "subject_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("target", sa.String(length=200), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_pending")),
+    )
+    op.create_index(op.f("ix_audit_pending_chain"), "audit_pending", ["chain"], unique=False)
+    op.create_table(
         "audit_head",
         sa.Column("chain", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
@@ -255,5 +271,7 @@ def downgrade() -> None:
     op.drop_table("staff")
     op.drop_table("organisation")
     op.drop_table("audit_head")
+    op.drop_index(op.f("ix_audit_pending_chain"), table_name="audit_pending")
+    op.drop_table("audit_pending")
     op.drop_table("audit_entry")
     # ### end Alembic commands ###
