@@ -81,6 +81,16 @@ def test_the_demo_records_consent_with_proof_and_the_audit_trail_proves_it(
             assert proof["policy_version"] == 1
             assert [e["kind"] for e in ledger["history"]] == ["given", "withdrawn"]
 
+            # the links privaat hands out point at the server that made them
+            link = client.post(
+                "/api/v1/orgs/jetstax/consents/double-opt-in",
+                json={"email": "later@example.org", "purpose": "newsletter", "language": "fr"},
+            ).json()["confirmation_url"]
+            assert link.startswith(f"{server.url}/p/jetstax/confirm/")
+            page = httpx.get(link, headers={"Accept": "text/html"})
+            assert page.status_code == 200
+            assert 'lang="fr"' in page.text
+
     database = tmp_path / "privaat-demo" / "privaat.sqlite3"
     url = f"sqlite:///{database}"
     verified = privaat("audit", "verify", "--database", url, cwd=tmp_path)

@@ -39,6 +39,8 @@ def serve_command(
         folder = Path("privaat-demo")
         folder.mkdir(exist_ok=True)
         database = f"sqlite:///{(folder / 'privaat.sqlite3').resolve()}"
+    # Links privaat hands out must reach this server unless the public address is set.
+    os.environ.setdefault("PRIVAAT_BASE_URL", f"http://{host}:{port}")
     settings = load_settings(database_url=database)
     store = open_store(settings)  # migrates the embedded SQLite store
     try:
