@@ -222,6 +222,7 @@ def append_many(session: Session, records: Sequence[AuditRecord]) -> None:
         )
     if len(records) >= CHAIN_NOW_FROM:
         for chain in sorted(by_chain):  # a fixed lock order: no deadlock between chains
+            _seal_chain(session, chain)  # what is pending goes first, this transaction's too
             head = _lock_head(session, chain)
             assert head is not None
             seq, prev = _chain_rows(session, chain, *head, by_chain[chain])
