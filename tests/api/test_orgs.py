@@ -59,3 +59,12 @@ def test_the_notice_comes_with_its_hash(
     assert response.headers["content-type"].startswith("text/html")
     assert len(response.headers["x-notice-sha256"]) == 64
     assert 'lang="fr"' in response.text
+
+
+def test_a_version_number_beyond_the_column_is_refused_not_a_server_error(
+    client: TestClient, org: Organisation, admin_token: str
+) -> None:
+    # found by schemathesis: PostgreSQL's integer ends at 2**31 - 1
+    response = client.get("/api/v1/orgs/jetstax/policies/2147483648", headers=bearer(admin_token))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

@@ -162,7 +162,7 @@ def list_policies(
 
 @router.get("/{org}/policies/{number}", summary="One policy version with its source")
 def get_policy(
-    number: Annotated[int, Path(ge=1, le=2**31)],
+    number: Annotated[int, Path(ge=1, le=2**31 - 1)],
     access: Annotated[OrgAccess, require(Scope.POLICY_READ)],
     services: ServicesDep,
 ) -> PolicySourceOut:
