@@ -173,14 +173,21 @@ def run_wrk(
     return parse_wrk(out)
 
 
+def _found(pattern: str, text: str) -> re.Match[str]:
+    match = re.search(pattern, text)
+    if match is None:
+        raise SystemExit(f"unexpected wrk output (no {pattern!r}):\n{text}")
+    return match
+
+
 def parse_wrk(out: str) -> dict[str, float]:
     def ms(value: str) -> float:
-        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+        number, unit = _found(r"^([\d.]+)(us|ms|s)$", value).groups()
         return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     result: dict[str, float] = {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "rps": float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": float(_found(r"(\d+) requests in", out).group(1)),
     }
     for pct in ("50", "90", "99"):
         match = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+(?:us|ms|s))", out)
