@@ -208,6 +208,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--subjects", type=int, default=20_000)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each phase; the median run is reported"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
@@ -219,33 +222,35 @@ def main() -> None:
         server = start_server(url, args.port, args.workers)
         try:
             values = {"subjects": args.subjects, "token": token}
-            writes = run_wrk(
-                WRITE_LUA % values, args.port, args.seconds, args.connections, args.threads
-            )
+            phase = (args.port, args.seconds, args.connections, args.threads)
+            write_runs = [run_wrk(WRITE_LUA % values, *phase) for _ in range(args.repeat)]
             store = Store(url)
             with store.reading() as session:
                 stored = session.execute(
                     select(func.count()).select_from(ConsentEvent)
                 ).scalar_one()
             store.dispose()
-            reads = run_wrk(
-                READ_LUA % values, args.port, args.seconds, args.connections, args.threads
-            )
+            read_runs = [run_wrk(READ_LUA % values, *phase) for _ in range(args.repeat)]
         finally:
             stop_server(server)
     finally:
         drop_store(args.backend)
         shutil.rmtree(folder, ignore_errors=True)
 
-    answered = writes["requests"] - writes["errors"]
+    answered = sum(r["requests"] - r["errors"] for r in write_runs)
     print(
-        f"backend {args.backend}, {args.workers} workers, {args.connections} connections, {args.seconds} s per phase"
+        f"backend {args.backend}, {args.workers} workers, {args.connections} connections, "
+        f"{args.seconds} s per run, {args.repeat} runs per phase (the median run is marked *)"
     )
     print("phase   req/s     p50 ms  p90 ms  p99 ms  non-2xx")
-    for name, r in (("writes", writes), ("reads", reads)):
-        print(
-            f"{name:<7} {r['rps']:>8.0f}  {r['p50']:>6.2f}  {r['p90']:>6.2f}  {r['p99']:>6.2f}  {r['errors']:>7.0f}"
-        )
+    for name, runs in (("writes", write_runs), ("reads", read_runs)):
+        middle = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+        for r in runs:
+            mark = "*" if r is middle else " "
+            print(
+                f"{name:<7}{mark}{r['rps']:>8.0f}  {r['p50']:>6.2f}  {r['p90']:>6.2f}  "
+                f"{r['p99']:>6.2f}  {r['errors']:>7.0f}"
+            )
     print(f"writes answered 2xx: {answered:.0f}; events stored: {stored}")
     if stored < answered:
         raise SystemExit("LOST WRITES: fewer events stored than acknowledged")
