@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -58,13 +58,14 @@ from privaat.store.models import (
     PolicyVersion,
     Subject,
     SubjectIdentity,
+    table,
 )
 
-EVENT: Table = ConsentEvent.__table__  # type: ignore[assignment]
-STATE: Table = ConsentState.__table__  # type: ignore[assignment]
-_ORG: Table = Organisation.__table__  # type: ignore[assignment]
-_SUBJECT: Table = Subject.__table__  # type: ignore[assignment]
-_IDENTITY: Table = SubjectIdentity.__table__  # type: ignore[assignment]
+EVENT = table(ConsentEvent)
+STATE = table(ConsentState)
+_ORG = table(Organisation)
+_SUBJECT = table(Subject)
+_IDENTITY = table(SubjectIdentity)
 
 USER_AGENT_MAX = 512
 #: How far in the future ``occurred_at`` may lie (clock skew between systems).

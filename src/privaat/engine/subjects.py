@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 from privaat.core.policy import Policy
 from privaat.engine.audit import AuditRecord, append, append_many
 from privaat.errors import Conflict, InvalidInput, NotFound
-from privaat.store.models import Organisation, Subject, SubjectIdentity
+from privaat.store.models import Organisation, Subject, SubjectIdentity, table
 
-_SUBJECT: Table = Subject.__table__  # type: ignore[assignment]
-_IDENTITY: Table = SubjectIdentity.__table__  # type: ignore[assignment]
+_SUBJECT = table(Subject)
+_IDENTITY = table(SubjectIdentity)
 _CHUNK = 500  # values per IN (...) list
 
 

@@ -9,6 +9,7 @@ the hot read is one indexed lookup; it is written in the same transaction as its
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -39,7 +41,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime()}  # noqa: RUF012
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
 
 
 # --------------------------------------------------------------------------- organisations
@@ -249,3 +251,8 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, typed as one (``__table__`` is typed as any FromClause)."""
+    return Base.metadata.tables[model.__tablename__]
