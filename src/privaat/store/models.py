@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -251,6 +252,187 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --------------------------------------------------------------------------- data maps
+
+
+class DataMapVersion(Base):
+    """One loaded version of an organisation's data map; the newest is in force."""
+
+    __tablename__ = "datamap_version"
+    __table_args__ = (UniqueConstraint("org_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... per organisation
+    sha256: Mapped[str] = mapped_column(String(64))  # of the source text
+    source: Mapped[str] = mapped_column(Text)  # the YAML as loaded
+    base_dir: Mapped[str] = mapped_column(Text)  # relative SQLite paths resolve against it
+    loaded_at: Mapped[dt.datetime]
+    loaded_by: Mapped[str] = mapped_column(String(100))
+
+
+# --------------------------------------------------------------------------- rights requests
+
+
+class RightsRequest(Base):
+    """A data subject's request (access, erasure, ...) and where it stands.
+
+    ``status`` moves received -> verified -> planned -> executing -> done, or to rejected /
+    cancelled; ``due_at`` is one calendar month after receipt, ``extended_until`` up to two
+    more months when a reason was given (and told to the person) within the first.
+    """
+
+    __tablename__ = "rights_request"
+    __table_args__ = (
+        UniqueConstraint("org_id", "reference"),
+        Index("ix_rights_request_open", "org_id", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    reference: Mapped[str] = mapped_column(String(32))  # shown to the person, unguessable
+    kind: Mapped[str] = mapped_column(String(24))  # access | portability | erasure | ...
+    status: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("subject.id"))
+    identity_kind: Mapped[str] = mapped_column(String(20))  # email | phone | customer_number
+    identity_value: Mapped[str] = mapped_column(String(320))  # normalised
+    language: Mapped[str] = mapped_column(String(8))  # the letters' language: nl | en | fr
+    channel: Mapped[str] = mapped_column(String(16))  # api | cli | portal | email | letter
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: per kind (rectification)
+    received_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime]
+    extended_until: Mapped[dt.datetime | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[dt.datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(100))  # code | link | staff:N
+    verification_note: Mapped[str | None] = mapped_column(Text)  # a staff override's reason
+    datamap_version_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("datamap_version.id"))
+    plan: Mapped[str | None] = mapped_column(Text)  # JSON: the plan shown before execution
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: what was done, per store
+    completed_at: Mapped[dt.datetime | None]
+    closing_note: Mapped[str | None] = mapped_column(Text)  # why rejected or cancelled
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class RequestStep(Base):
+    """One store's part of executing a request: done exactly once, resumable."""
+
+    __tablename__ = "request_step"
+    __table_args__ = (UniqueConstraint("request_id", "store"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("rights_request.id"))
+    store: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # pending | done | failed | manual
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: the store's outcome
+    error: Mapped[str | None] = mapped_column(Text)  # the error's kind, never personal data
+
+
+class VerificationChallenge(Base):
+    """A one-time code or link sent to the identity a request names."""
+
+    __tablename__ = "verification_challenge"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("rights_request.id"), index=True)
+    method: Mapped[str] = mapped_column(String(8))  # code | link
+    secret_sha256: Mapped[str] = mapped_column(String(64))  # of the code or link token
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[dt.datetime | None]
+
+
+class OutboxMessage(Base):
+    """A message privaat sends (verification codes, notices, reply letters)."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_unsent", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("rights_request.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # verification | extension | reply | ...
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject_line: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))  # the error's kind only
+
+
+class ManualTask(Base):
+    """Work a staff member completes by hand (a manual store, a blocked row)."""
+
+    __tablename__ = "manual_task"
+    __table_args__ = (Index("ix_manual_task_open", "org_id", "done_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("rights_request.id"))
+    store: Mapped[str] = mapped_column(String(64))
+    instructions: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    done_at: Mapped[dt.datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class HeldRecord(Base):
+    """Rows kept under a statutory hold after an erasure: restricted, deleted when it ends."""
+
+    __tablename__ = "held_record"
+    __table_args__ = (Index("ix_held_record_due", "org_id", "deleted_at", "until"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("rights_request.id"))
+    store: Mapped[str] = mapped_column(String(64))
+    table_name: Mapped[str] = mapped_column(String(128))
+    keys: Mapped[str] = mapped_column(Text)  # JSON list of primary keys
+    hold: Mapped[str] = mapped_column(String(64))  # the policy's hold id
+    until: Mapped[dt.date | None] = mapped_column(Date)  # first day the hold no longer applies
+    created_at: Mapped[dt.datetime]
+    deleted_at: Mapped[dt.datetime | None]
+
+
+class Restriction(Base):
+    """A subject's processing restricted (Art. 18): applications see it in the consent check."""
+
+    __tablename__ = "restriction"
+    __table_args__ = (Index("ix_restriction_subject", "org_id", "subject_id", "lifted_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subject.id"))
+    request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("rights_request.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    lifted_at: Mapped[dt.datetime | None]
+
+
+class ExportFile(Base):
+    """An access or portability export, kept for download until it expires."""
+
+    __tablename__ = "export_file"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("rights_request.id"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
 
 
 def table(model: type[Base]) -> Table:

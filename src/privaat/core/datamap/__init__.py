@@ -1,0 +1,1 @@
+"""The data map: where a company's personal data lives, as a checked file."""
