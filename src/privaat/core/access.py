@@ -27,6 +27,11 @@ class Scope(StrEnum):
     CONSENT_WRITE = "consent:write"
     CONSENT_IMPORT = "consent:import"
     AUDIT_READ = "audit:read"
+    DATAMAP_READ = "datamap:read"  # the data map (where personal data lives)
+    DATAMAP_WRITE = "datamap:write"
+    REQUESTS_READ = "requests:read"  # rights requests and their plans (personal data, audited)
+    REQUESTS_WRITE = "requests:write"  # intake, verification, extension, rejection
+    REQUESTS_EXECUTE = "requests:execute"  # run a plan: export, erase, rectify
     STAFF_ADMIN = "staff:admin"  # staff accounts, roles and API tokens
 
 
@@ -43,6 +48,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.CONSENT_CHECK,
             Scope.CONSENT_READ,
             Scope.CONSENT_WRITE,
+            Scope.REQUESTS_READ,
+            Scope.REQUESTS_WRITE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -52,6 +59,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.CONSENT_CHECK,
             Scope.CONSENT_READ,
             Scope.AUDIT_READ,
+            Scope.DATAMAP_READ,
+            Scope.REQUESTS_READ,
         }
     ),
 }
