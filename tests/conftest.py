@@ -163,3 +163,66 @@ def admin_token(org: Organisation, token_for: TokenFactory) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# --------------------------------------------------------------------------- company databases
+#
+# The company's own databases that connectors work on (tests/companydb.py): each test that
+# asks for ``company_url`` runs on SQLite, PostgreSQL and MariaDB, with the fixture's schema
+# created and filled afresh. Under CI=true a missing server is a failure.
+
+MYSQL_ADMIN_URL = os.environ.get("PRIVAAT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/")
+
+
+@pytest.fixture(scope="session")
+def company_servers() -> Iterator[dict[str, str]]:
+    """One scratch database per server for this test session: dialect -> URL."""
+    name = f"privaat_co_{uuid.uuid4().hex[:12]}"
+    made: dict[str, str] = {}
+    for dialect, admin_url, quote in (
+        ("postgresql", POSTGRES_ADMIN_URL, '"'),
+        ("mysql", MYSQL_ADMIN_URL, "`"),
+    ):
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE DATABASE {quote}{name}{quote}"))
+            made[dialect] = admin.url.set(database=name).render_as_string(hide_password=False)
+        except Exception as exc:  # recorded; the tests that need it skip or fail
+            made[dialect] = f"unavailable: {type(exc).__name__}"
+        finally:
+            admin.dispose()
+    yield made
+    for dialect, admin_url, quote in (
+        ("postgresql", POSTGRES_ADMIN_URL, '"'),
+        ("mysql", MYSQL_ADMIN_URL, "`"),
+    ):
+        if made[dialect].startswith("unavailable"):
+            continue
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            force = " WITH (FORCE)" if dialect == "postgresql" else ""
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{force}"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def company_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A company database (tests/companydb.py), freshly created and filled, on each server."""
+    from tests import companydb
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'company.sqlite3'}"
+    else:
+        url = request.getfixturevalue("company_servers")[request.param]
+        if url.startswith("unavailable"):
+            _unavailable(f"{request.param} for the company database is {url}")
+    engine = create_engine(url)
+    try:
+        companydb.metadata.drop_all(engine)
+        companydb.metadata.create_all(engine)
+        with engine.begin() as conn:
+            companydb.seed(conn)
+    finally:
+        engine.dispose()
+    yield url
