@@ -127,9 +127,7 @@ invoice_lines = Table(
     "invoice_lines",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column(
-        "invoice_id", Integer, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("invoice_id", Integer, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False),
     Column("description", String(200), nullable=False),
 )
 

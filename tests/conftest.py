@@ -207,7 +207,7 @@ def company_servers() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def company_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def company_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A company database (tests/companydb.py), freshly created and filled, on each server."""
     from tests import companydb
 
@@ -225,4 +225,4 @@ def company_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
             companydb.seed(conn)
     finally:
         engine.dispose()
-    yield url
+    return url
