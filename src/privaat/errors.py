@@ -80,3 +80,10 @@ class PermissionDenied(PrivaatError):
 
 class LinkInvalid(PrivaatError):
     """A signed link that was tampered with, is expired, or belongs to something else."""
+
+
+class StoreFailed(PrivaatError):
+    """A company database or tool did not do what was asked (unreachable, an error answer).
+
+    The message names the store and the kind of failure, never personal values or secrets.
+    """

@@ -26,6 +26,7 @@ from privaat.errors import (
     NotFound,
     PermissionDenied,
     PrivaatError,
+    StoreFailed,
     UnreadableInput,
     UsageError,
 )
@@ -44,6 +45,7 @@ _STATUS: list[tuple[type[PrivaatError], int, str]] = [
     (InvalidInput, 422, "Invalid input"),
     (UnreadableInput, 400, "Unreadable input"),
     (UsageError, 400, "Bad request"),
+    (StoreFailed, 502, "A company store failed"),
 ]
 
 #: Shown in the OpenAPI schema for every route.

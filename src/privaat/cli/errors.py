@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from privaat.errors import InvalidDocument, PrivaatError, UnreadableInput, UsageError
+from privaat.errors import (
+    InvalidDocument,
+    PrivaatError,
+    StoreFailed,
+    UnreadableInput,
+    UsageError,
+)
 
 #: Exit codes of every privaat command.
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # the input is understood and has errors (schema or lint)
 EXIT_UNREADABLE = 2  # the input could not be read, or the command was misused
+EXIT_STORE = 3  # a company database or tool failed; nothing was left half-done
 
 
 def exit_code_for(exc: PrivaatError) -> int:
@@ -17,6 +24,8 @@ def exit_code_for(exc: PrivaatError) -> int:
         return EXIT_FINDINGS
     if isinstance(exc, UnreadableInput | UsageError):
         return EXIT_UNREADABLE
+    if isinstance(exc, StoreFailed):
+        return EXIT_STORE
     return EXIT_FINDINGS
 
 
