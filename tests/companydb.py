@@ -46,6 +46,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     insert,
 )
 
@@ -82,6 +83,21 @@ clients.append_constraint(
         ["primary_contact_id"], ["contacts.id"], name="fk_clients_primary_contact", use_alter=True
     )
 )
+
+
+@event.listens_for(metadata, "before_create")
+def _inline_the_cycle_again(target: MetaData, connection: Connection, **kw: object) -> None:
+    """Keep the cycle's foreign key on SQLite after a database that creates it with ALTER.
+
+    Creating it with ALTER TABLE (PostgreSQL, MariaDB) marks the constraint as never to be
+    created inline again, so a SQLite database made later in the same session silently
+    lacked ``clients.primary_contact_id -> contacts``; SQLite can only create it inline.
+    """
+    for table in target.tables.values():
+        for constraint in table.foreign_key_constraints:
+            if constraint.use_alter:
+                constraint._create_rule = None
+
 
 logins = Table(
     "logins",

@@ -91,6 +91,8 @@ class Collection:
     categories: Mapping[str, str]  # column -> data category
     rows: Iterator[tuple[Any, ...]]
     provided: frozenset[str] = frozenset()  # the columns the person provided (portability)
+    #: rows of others that only mention the person: their key and mentioning text only
+    mentions: bool = False
 
 
 @dataclass(frozen=True, slots=True)
