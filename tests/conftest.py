@@ -103,13 +103,14 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
         secret_key=TEST_SECRET,
         base_url="http://testserver",
         auth_cache_seconds=0,
+        export_dir=tmp_path / "exports",
     )
 
 

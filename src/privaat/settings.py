@@ -7,9 +7,11 @@ built-in secret key, so that a production install can never sign links with a kn
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The development key: fine on a laptop, refused when ``environment`` is not development.
@@ -62,6 +64,48 @@ class Settings(BaseSettings):
         description="How often the service chains audit records a busy moment left pending "
         "(PostgreSQL; on SQLite every record is chained when it commits).",
     )
+
+    verification_ttl_seconds: int = Field(
+        1800,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="Lifetime of a rights request's verification code or link.",
+    )
+    smtp_url: str | None = Field(
+        None,
+        description="Where privaat's outbox delivers mail: smtp://host:port (STARTTLS when "
+        "the server offers it) or smtps://user@host:port (TLS); unset, messages stay queued.",
+    )
+    smtp_password: SecretStr | None = Field(
+        None, description="Password of the SMTP user named in PRIVAAT_SMTP_URL."
+    )
+    mail_from: str = Field(
+        "privaat@localhost", description="Sender address of the mail privaat sends."
+    )
+    export_dir: Path = Field(
+        Path("privaat-exports"),
+        description="Folder for access and portability exports (relative to the working "
+        "directory).",
+    )
+    export_ttl_days: int = Field(
+        30, ge=1, le=365, description="Days an export stays available for download."
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None  # not a number
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port is None:
+            raise ValueError("expected smtp://host:port or smtps://user@host:port")
+        if parts.password:
+            raise ValueError("put the SMTP password in PRIVAAT_SMTP_PASSWORD, not in the URL")
+        return value
 
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Settings:

@@ -8,8 +8,11 @@ import typer
 
 from privaat.cli import audit as audit_commands
 from privaat.cli import consent as consent_commands
+from privaat.cli import datamap as datamap_commands
 from privaat.cli import db as db_commands
 from privaat.cli import policy as policy_commands
+from privaat.cli import request_work
+from privaat.cli import requests as request_commands
 from privaat.cli import staff as staff_commands
 from privaat.cli.demo import demo_command
 from privaat.cli.errors import exit_code_for, print_error
@@ -33,6 +36,12 @@ app.add_typer(staff_commands.app, name="staff")
 app.add_typer(staff_commands.token_app, name="token")
 app.add_typer(consent_commands.app, name="consent")
 app.add_typer(audit_commands.app, name="audit")
+app.add_typer(datamap_commands.app, name="datamap")
+request_commands.app.command("plan")(request_work.plan_command)
+request_commands.app.command("execute")(request_work.execute_command)
+app.add_typer(request_commands.app, name="request")
+app.add_typer(request_work.task_app, name="task")
+app.add_typer(request_commands.outbox_app, name="outbox")
 app.command("serve")(serve_command)
 app.command("init")(init_command)
 app.command("demo")(demo_command)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from pathlib import Path
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from privaat.core.access import ALL_SCOPES, Role
 from privaat.core.clock import SystemClock
 from privaat.core.policy import load_policy
-from privaat.engine import consent, orgs, staff, subjects, tokens
+from privaat.engine import consent, datamaps, orgs, staff, subjects, tokens
 from privaat.engine.secrets_box import SecretBox
 from privaat.errors import UsageError
-from privaat.examples import EXAMPLES, example_text
+from privaat.examples import EXAMPLES, company, example_text
 from privaat.settings import Settings
 from privaat.store.db import Store
 from privaat.store.models import Organisation
@@ -75,6 +77,84 @@ def seed_demo(store: Store, settings: Settings, *, example: str, base: str) -> N
         f"  curl -s {auth} '{api}/consent?purpose={purpose}&email={DEMO_SUBJECTS[0].replace('@', '%40')}'"
     )
     typer.echo("")
+    _company_demo(store, settings, admin=f"privacy@{example}.example", now=now)
+
+
+#: The organisation whose sample company database shows rights requests (its policy has the
+#: Belgian 10-year hold on invoices that the sample's invoices fall under).
+COMPANY_ORG = "jensdev"
+
+
+def _company_demo(store: Store, settings: Settings, *, admin: str, now: dt.datetime) -> None:
+    """A second organisation with a sample company database and its data map."""
+    folder = demo_folder(settings)
+    database = folder / "company.sqlite3"
+    with store.transaction() as session:
+        org = session.execute(
+            select(Organisation).where(Organisation.slug == COMPANY_ORG)
+        ).scalar_one_or_none()
+        fresh = org is None
+        if org is None:
+            name = load_policy(example_text(COMPANY_ORG)).policy.controller.name
+            org = orgs.create_org(session, COMPANY_ORG, name, now=now, actor=ACTOR)
+            orgs.load_version(session, org, example_text(COMPANY_ORG), now=now, actor=ACTOR)
+            staff.create_staff(
+                session,
+                email=admin,
+                name="Demo privacy officer",
+                org_id=org.id,
+                role=Role.ADMIN,
+                now=now,
+                actor=ACTOR,
+            )
+        if datamaps.active_version(session, org.id) is None:
+            fresh = True
+            if not database.exists():
+                company.create(database, now.date())
+            datamaps.load_datamap_version(
+                session,
+                org,
+                company.datamap_text(),
+                file=company.DATAMAP,
+                base_dir=folder,
+                now=now,
+                actor=ACTOR,
+            )
+        _row, token = tokens.issue_api_token(
+            session,
+            org_id=org.id,
+            scopes=ALL_SCOPES,
+            name="demo",
+            now=now,
+            actor=ACTOR,
+            ttl=dt.timedelta(days=1),
+        )
+    db = f"--database {settings.database_url}"
+    person = company.PEOPLE[0][1]
+    typer.echo(
+        f"privaat demo: {org.name}, rights requests on a sample company database "
+        f"({'created' if fresh else 'reused'})"
+    )
+    typer.echo(f"  company db   {database}  (customers, hosting, invoices, tickets, newsletter)")
+    typer.echo(f"  data map     privaat datamap show {COMPANY_ORG} {db}")
+    typer.echo(f"  API token    {token}  (all permissions in {COMPANY_ORG}, valid 24 h)")
+    typer.echo("")
+    typer.echo("File, verify, plan and execute an erasure (or --kind access, rectification ...):")
+    typer.echo(f"  privaat request file {COMPANY_ORG} --kind erasure --email {person} {db}")
+    typer.echo(f"  privaat request verify {COMPANY_ORG} REF --override --reason 'ID seen' {db}")
+    typer.echo(f"  privaat request plan {COMPANY_ORG} REF {db}")
+    typer.echo(f"  privaat request execute {COMPANY_ORG} REF {db}")
+    typer.echo("")
+
+
+def demo_folder(settings: Settings) -> Path:
+    """Where the demo keeps its files: beside its SQLite store, else ./privaat-demo."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return Path(url.database).resolve().parent
+    folder = Path("privaat-demo")
+    folder.mkdir(exist_ok=True)
+    return folder.resolve()
 
 
 #: The demo's data subjects (example.org addresses: nobody real).

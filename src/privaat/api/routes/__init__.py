@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from privaat.api.routes import audit, auth, consent, orgs, public, staff, subjects
+from privaat.api.routes import (
+    audit,
+    auth,
+    consent,
+    datamap,
+    orgs,
+    public,
+    request_work,
+    requests,
+    staff,
+    subjects,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +23,7 @@ ROUTERS: list[APIRouter] = [
     public.router,
     staff.router,
     audit.router,
+    datamap.router,
+    requests.router,
+    request_work.router,
 ]

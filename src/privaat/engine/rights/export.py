@@ -31,6 +31,13 @@ from privaat.connectors.base import Collection
 
 #: A CSV above this size spills from memory to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
+#: Rows encoded before they are written out together.
+WRITE_BATCH = 500
+#: Values JSON and CSV take as they are (``_plain`` returns them unchanged, and the csv
+#: module writes them as ``str()`` would, None as an empty cell).
+_AS_IS = frozenset({type(None), bool, int, float, str})
+#: ``json.dumps(value, ensure_ascii=False)``, without making an encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,31 +93,55 @@ def _write_collection(
         if not portability or column in collection.provided
     ]
     columns = tuple(collection.columns[i] for i in keep)
-    base = f"data/{collection.store}/{collection.table}"
+    # Rows of others that only mention the person go beside the table's own rows.
+    name = f"{collection.table}.mentions" if collection.mentions else collection.table
+    base = f"data/{collection.store}/{name}"
     rows = 0
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b") as spool:
-        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        writer = csv.writer(text)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
         writer.writerow(columns)
         with archive.open(f"{base}.json", "w", force_zip64=True) as raw:
             out = io.TextIOWrapper(io.BufferedWriter(raw, 1 << 16), encoding="utf-8")
             out.write("[")
+            # Rows are written a batch at a time (one write per batch, not per row).
+            objects: list[str] = []
+            cells: list[list[Any]] = []
             for row in collection.rows:
-                values = [_plain(row[i]) for i in keep]
-                out.write(",\n " if rows else "\n ")
-                out.write(json.dumps(dict(zip(columns, values, strict=True)), ensure_ascii=False))
-                writer.writerow(["" if v is None else _cell(v) for v in values])
-                rows += 1
+                values = [v if type(v) in _AS_IS else _plain(v) for v in (row[i] for i in keep)]
+                objects.append(_encode(dict(zip(columns, values, strict=True))))
+                cells.append([v if type(v) in _AS_IS else _cell(v) for v in values])
+                if len(objects) == WRITE_BATCH:
+                    rows = _flush(out, objects, rows)
+                    _flush_csv(spool, buffer, writer, cells)
+            rows = _flush(out, objects, rows)
             out.write("\n]\n" if rows else "]\n")
             out.flush()
             out.detach()
-        text.flush()
-        text.detach()
+        _flush_csv(spool, buffer, writer, cells)
         spool.seek(0)
         with archive.open(f"{base}.csv", "w", force_zip64=True) as target:
             shutil.copyfileobj(spool, target)
     categories = sorted({collection.categories.get(c, "") for c in columns} - {""})
-    return ExportedTable(collection.store, collection.table, rows, columns, tuple(categories))
+    return ExportedTable(collection.store, name, rows, columns, tuple(categories))
+
+
+def _flush(out: io.TextIOWrapper, objects: list[str], rows: int) -> int:
+    """Write the encoded rows as JSON array items; the number of rows written so far."""
+    if objects:
+        out.write((",\n " if rows else "\n ") + ",\n ".join(objects))
+        rows += len(objects)
+        objects.clear()
+    return rows
+
+
+def _flush_csv(spool: Any, buffer: io.StringIO, writer: Any, cells: list[list[Any]]) -> None:
+    """Write the rows (None as an empty cell) and the header before them to the spool."""
+    writer.writerows(cells)
+    cells.clear()
+    spool.write(buffer.getvalue().encode("utf-8"))
+    buffer.seek(0)
+    buffer.truncate()
 
 
 def _plain(value: Any) -> Any:

@@ -36,8 +36,10 @@ def summary_files(
     reference: str,
     received: dt.date,
     portability: bool,
+    notice_html: str | None = None,
 ) -> list[tuple[str, str]]:
-    """``summary.html`` and ``notice.html`` for the archive."""
+    """``summary.html`` and ``notice.html`` for the archive (``notice_html``: the notice
+    already rendered, e.g. from the cache of :mod:`privaat.engine.notices`)."""
     w = Words(lang)
     report = access_report(policy, {c for t in tables if t.rows for c in t.categories})
 
@@ -95,7 +97,8 @@ def summary_files(
         "authority": authority,
     }
     page = _environment(lang).get_template("summary.html.j2").render(**context)
-    return [("summary.html", page), ("notice.html", render_notice(policy, lang, "html"))]
+    notice = notice_html if notice_html is not None else render_notice(policy, lang, "html")
+    return [("summary.html", page), ("notice.html", notice)]
 
 
 @cache
