@@ -19,6 +19,7 @@ from privaat.engine import audit_verify, consent, datamaps, orgs
 from privaat.engine.audit import seal
 from privaat.engine.rights import intake, records, verify
 from privaat.engine.rights.execute import Runtime, execute_request, plan_request
+from privaat.engine.subjects import IdentityKind
 from privaat.errors import Conflict, StoreFailed
 from privaat.examples import example_text
 from privaat.settings import Settings
@@ -239,7 +240,7 @@ def test_restriction_and_objection_reach_privaat_records(
         decided = consent.check(
             session,
             jensdev.id,
-            (consent.IdentityKind.EMAIL, companydb.PERSON.email),
+            (IdentityKind.EMAIL, companydb.PERSON.email),
             "statistics",
             orgs.PolicyCache(),
             NOW,
