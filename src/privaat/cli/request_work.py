@@ -8,6 +8,7 @@ the work left to a person.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
@@ -18,10 +19,10 @@ from privaat.cli.requests import ACTOR, OrgArgument, RefArgument, _store
 from privaat.cli.service import DatabaseOption
 from privaat.core.clock import SystemClock
 from privaat.engine import orgs
-from privaat.engine.rights import records
+from privaat.engine.rights import holds, records
 from privaat.engine.rights.execute import Runtime, execute_request, plan_request
 from privaat.errors import NotFound
-from privaat.store.models import ManualTask, RightsRequest
+from privaat.store.models import HeldRecord, ManualTask, RightsRequest
 
 task_app = typer.Typer(
     no_args_is_help=True,
@@ -83,6 +84,9 @@ def execute_command(
                 f"  search after erasure: {outcome['unexplained']} unexplained hit(s), "
                 f"{len(kept)} place(s) kept under a statutory hold"
             )
+        if outcome.get("recipients_to_inform"):
+            names = ", ".join(outcome["recipients_to_inform"])
+            typer.echo(f"  inform these recipients of the change (Art. 19 GDPR): {names}")
         if "queued" in outcome:
             typer.echo(
                 "  reply queued in the outbox"
@@ -133,3 +137,33 @@ def task_done_command(
                 row = session.get_one(RightsRequest, task.request_id)
                 records.audit(session, row, "request.task.done", actor=ACTOR, now=now)
     typer.echo(f"task {task_id} done")
+
+
+def holds_command(
+    org: OrgArgument,
+    run: Annotated[
+        bool, typer.Option("--run", help="Erase what was kept under holds that have ended.")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """List what erasures kept under statutory holds; with --run, erase what is due."""
+    with _store(database) as (settings, store):
+        org_id = _org_id(store, org)
+        runtime = Runtime(settings, SystemClock())
+        if run:
+            done = holds.run_due(store, org_id, runtime)
+            typer.echo(f"{done.deleted} row(s) erased for {done.requests} request(s)")
+        with store.reading() as session:
+            rows = session.scalars(
+                select(HeldRecord)
+                .where(HeldRecord.org_id == org_id, HeldRecord.deleted_at.is_(None))
+                .order_by(HeldRecord.until, HeldRecord.id)
+            ).all()
+    for held in rows:
+        until = held.until.isoformat() if held.until else "no date: review by hand"
+        count = len(json.loads(held.keys))
+        typer.echo(
+            f"  {held.store} {held.table_name}: {count} row(s), hold {held.hold}, until {until}"
+        )
+    if not rows:
+        typer.echo("nothing is kept under a hold")

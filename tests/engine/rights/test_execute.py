@@ -17,7 +17,7 @@ from privaat.core.clock import FrozenClock
 from privaat.core.requests import RequestKind, RequestStatus
 from privaat.engine import audit_verify, consent, datamaps, orgs
 from privaat.engine.audit import seal
-from privaat.engine.rights import intake, records, verify
+from privaat.engine.rights import holds, intake, records, verify
 from privaat.engine.rights.execute import Runtime, execute_request, plan_request
 from privaat.engine.subjects import IdentityKind
 from privaat.errors import Conflict, StoreFailed
@@ -287,3 +287,30 @@ def test_an_unverified_request_cannot_be_planned(
         plan_request(
             store, jensdev.id, filed.request.reference, _runtime(tmp_path, company, database_url)
         )
+
+
+def test_held_rows_go_when_their_hold_ends_and_not_a_day_early(
+    store: Store, jensdev: Organisation, file: File, company: str, tmp_path: Path, database_url: str
+) -> None:
+    runtime = _runtime(tmp_path, company, database_url)
+    reference = file(RequestKind.ERASURE)
+    plan_request(store, jensdev.id, reference, runtime)
+    execute_request(store, jensdev.id, reference, runtime)
+    assert companydb.HELD_INVOICE in _rows(company, "invoices")
+
+    def at(day: dt.datetime) -> Runtime:
+        return Runtime(
+            runtime.settings, FrozenClock(day), environ={"COMPANY_DATABASE_URL": company}
+        )
+
+    eve = at(dt.datetime(2034, 12, 31, 22, 30, tzinfo=dt.UTC))  # 23:30 in Brussels
+    assert holds.run_due(store, jensdev.id, eve) == holds.HoldRun(0, 0)
+    assert companydb.HELD_INVOICE in _rows(company, "invoices")
+
+    new_year = at(dt.datetime(2034, 12, 31, 23, 30, tzinfo=dt.UTC))  # 00:30 in Brussels
+    assert holds.run_due(store, jensdev.id, new_year) == holds.HoldRun(1, 1)
+    assert _rows(company, "invoices") == {12}  # Eva's invoice is not Jan's: it stays
+    with store.reading() as session:
+        [held] = session.scalars(select(HeldRecord)).all()
+    assert held.deleted_at is not None
+    assert holds.run_due(store, jensdev.id, new_year) == holds.HoldRun(0, 0)

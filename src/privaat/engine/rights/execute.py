@@ -50,6 +50,7 @@ from privaat.core.access_report import related
 from privaat.core.clock import Clock
 from privaat.core.datamap.loader import LoadedDataMap
 from privaat.core.datamap.model import IdentityKind
+from privaat.core.deadlines import local_date
 from privaat.core.policy.model import Lang, Policy
 from privaat.core.requests import RequestKind, RequestStatus
 from privaat.engine import datamaps, notices
@@ -167,7 +168,7 @@ def open_connectors(
         base_dir=loaded.base_dir,
         environ=runtime.environ,
         masking_key=masking_key(runtime.settings, org_id),
-        today=runtime.clock.now().date(),
+        today=local_date(runtime.clock.now()),  # holds end on a Belgian/Dutch calendar day
     )
     with ExitStack() as stack:
         opened: dict[str, Connector] = {}
@@ -574,7 +575,7 @@ def _export(
 
 
 def _reply(session: Session, work: _Work, runtime: Runtime) -> Mapping[str, Any]:
-    queued = replies.queue_reply(
+    reply = replies.queue_reply(
         session,
         work.org_id,
         work.reference,
@@ -583,7 +584,7 @@ def _reply(session: Session, work: _Work, runtime: Runtime) -> Mapping[str, Any]
         now=runtime.clock.now(),
         download_link=runtime.download_link,
     )
-    if not queued:  # no e-mail address known: a person sends the answer another way
+    if not reply.queued:  # no e-mail address known: a person sends the answer another way
         session.add(
             ManualTask(
                 org_id=work.org_id,
@@ -594,7 +595,7 @@ def _reply(session: Session, work: _Work, runtime: Runtime) -> Mapping[str, Any]
                 created_at=runtime.clock.now(),
             )
         )
-    return {"queued": queued}
+    return {"queued": reply.queued, "recipients_to_inform": reply.recipients}
 
 
 def _complete(store: Store, work: _Work, runtime: Runtime) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,13 @@ from privaat.core.policy.model import LANGUAGES, Policy, pick
 from privaat.core.requests import RequestKind
 from privaat.engine.rights import letters, records
 from privaat.store.models import ExportFile, HeldRecord, ManualTask, RequestStep
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    queued: bool  # False: no e-mail address known, someone must send it another way
+    recipients: list[str]  # Art. 19: the recipients to inform of the erasure or correction
+
 
 #: Makes the download address of an export for the letter (None: no public download).
 DownloadLink = Callable[[ExportFile], str | None]
@@ -59,8 +67,8 @@ def queue_reply(
     datamap: LoadedDataMap | None,
     now: dt.datetime,
     download_link: DownloadLink | None = None,
-) -> bool:
-    """Queue the closing letter; False when privaat has no address to send it to."""
+) -> Reply:
+    """Queue the closing letter (not when privaat has no address to send it to)."""
     request = records.get(session, org_id, reference)
     org = records.organisation(session, org_id)
     lang = letters.language(request.language)
@@ -110,7 +118,7 @@ def queue_reply(
         authority=authority,
         authority_website=website,
     )
-    return message is not None
+    return Reply(queued=message is not None, recipients=recipients)
 
 
 def _text(value: Mapping[Any, str], lang: str, policy: Policy) -> str:
