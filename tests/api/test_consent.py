@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from privaat.api import create_app
+from privaat.api.routes.consent import ConsentFastPath
 from privaat.core.access import ALL_SCOPES, Scope
 from privaat.core.clock import FrozenClock
 from privaat.engine import orgs, tokens
+from privaat.engine.audit import pending_count
+from privaat.engine.audit_verify import verify
 from privaat.examples import example_text
+from privaat.settings import Settings
 from privaat.store.db import Store
 from privaat.store.models import AuditEntry, ConsentEvent, Organisation
 from tests.conftest import TokenFactory, bearer
 from tests.engine.variants import NEWSLETTER_EXPIRES, NEWSLETTER_REWORDED, jetstax_with
 
 BASE = "/api/v1/orgs/jetstax"
+JSON = "application/json"
 
 
 def post_consent(
@@ -430,3 +437,233 @@ def test_one_organisation_cannot_reach_another(
         headers=bearer(other_token),
     )
     assert own.json()["state"] == "given"
+
+
+# --------------------------------------------------------------------------- the fast check
+
+
+@pytest.fixture
+def cached_client(settings: Settings, store: Store, clock: FrozenClock) -> Iterator[TestClient]:
+    """A client of an app that caches callers, as served: the check's fast path answers."""
+    cached = settings.model_copy(update={"auth_cache_seconds": 60})
+    with TestClient(create_app(cached, store=store, clock=clock)) as client:
+        yield client
+
+
+def answer(response: Any) -> tuple[int, str, bytes]:
+    return response.status_code, response.headers["content-type"], response.content
+
+
+#: Queries, and whether the fast path answers them (else the route does).
+CHECKS: list[tuple[dict[str, str], bool]] = [
+    ({"purpose": "newsletter", "email": "an@example.be"}, True),
+    ({"purpose": "newsletter", "email": "AN@Example.BE"}, True),
+    ({"purpose": "newsletter", "email": "nobody@example.be"}, True),
+    ({"purpose": "newsletter", "subject_id": "1"}, True),
+    ({"purpose": "newsletter", "subject_id": "999"}, True),
+    ({"purpose": "newsletter", "phone": "+32 470 12 34 56"}, True),
+    ({"purpose": "newsletter", "customer_number": "C-1"}, True),
+    ({"purpose": "newsletter", "email": "an@example.be", "other": "x"}, True),
+    ({"purpose": "direct_marketing", "email": "an@example.be"}, True),
+    ({"purpose": "statistics", "subject_id": "1"}, True),
+    ({"purpose": "service", "email": "nobody@example.be"}, True),
+    # a value the route accepts in more ways than the fast path reads
+    ({"purpose": "newsletter", "subject_id": "007"}, False),
+    # what the route refuses: the fast path leaves each to it
+    ({"purpose": "newsletter"}, False),
+    ({"purpose": "newsletter", "email": "an@example.be", "subject_id": "1"}, False),
+    ({"purpose": "newsletter", "email": "an@example.be", "phone": "+32470123456"}, False),
+    ({"purpose": "Newsletter!", "email": "an@example.be"}, False),
+    ({"purpose": "nope", "email": "an@example.be"}, False),
+    ({"purpose": "newsletter", "email": ""}, False),
+    ({"purpose": "newsletter", "email": "not-an-address"}, False),
+    ({"purpose": "newsletter", "subject_id": "0"}, False),
+    ({"purpose": "newsletter", "subject_id": str(2**62 + 1)}, False),
+    ({"purpose": "newsletter", "email": "x" * 321}, False),
+    ({"email": "an@example.be"}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("params", "fast_path"),
+    CHECKS,
+    ids=lambda p: "&".join(f"{k}={v[:12]}" for k, v in p.items()) if isinstance(p, dict) else "",
+)
+def test_the_fast_check_answers_exactly_as_the_route(
+    cached_client: TestClient,
+    org: Organisation,
+    admin_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, str],
+    fast_path: bool,
+) -> None:
+    assert post_consent(cached_client, admin_token).status_code == 201
+    headers = bearer(admin_token)
+    fast: list[bytes] = []
+    answered = ConsentFastPath._check
+
+    def spy(self: ConsentFastPath, scope: Any, slug: str) -> bytes | None:
+        body = answered(self, scope, slug)
+        if body is not None:
+            fast.append(body)
+        return body
+
+    monkeypatch.setattr(ConsentFastPath, "_check", spy)
+    quick = cached_client.get(f"{BASE}/consent", params=params, headers=headers)
+    monkeypatch.setattr(ConsentFastPath, "_check", lambda *_args: None)
+    routed = cached_client.get(f"{BASE}/consent", params=params, headers=headers)
+    assert answer(quick) == answer(routed)
+    assert bool(fast) == fast_path
+
+
+def test_the_fast_check_repeats_no_parameter_and_serves_only_callers_it_knows(
+    cached_client: TestClient, org: Organisation, admin_token: str, token_for: TokenFactory
+) -> None:
+    twice = cached_client.get(
+        f"{BASE}/consent?purpose=newsletter&purpose=direct_marketing&email=an@example.be",
+        headers=bearer(admin_token),
+    )
+    assert twice.json()["purpose"] == "direct_marketing"  # what FastAPI makes of it: the last
+    unknown = cached_client.get(
+        f"{BASE}/consent", params={"purpose": "newsletter", "email": "a@example.be"}
+    )
+    assert unknown.status_code == 401
+    assert unknown.headers["content-type"] == "application/problem+json"
+    writer = token_for(org, frozenset({Scope.CONSENT_WRITE}))
+    for _ in range(2):  # the second time its caller is cached: still refused
+        refused = cached_client.get(
+            f"{BASE}/consent",
+            params={"purpose": "newsletter", "email": "a@example.be"},
+            headers=bearer(writer),
+        )
+        assert refused.status_code == 403
+    assert cached_client.post(f"{BASE}/consent", headers=bearer(admin_token)).status_code == 405
+
+
+def test_the_check_survives_the_database_dropping_its_connection(
+    cached_client: TestClient, org: Organisation, admin_token: str, store: Store
+) -> None:
+    assert check(cached_client, admin_token)["state"] == "none"
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    with store.engine.connect() as conn:  # as a restart would: every other backend ends
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert check(cached_client, admin_token)["state"] == "none"
+
+
+def test_a_write_is_chained_when_it_answers(
+    client: TestClient, org: Organisation, admin_token: str, store: Store
+) -> None:
+    """The server's sealer seals writers in rounds; a writer still answers sealed."""
+    for n in range(3):
+        assert post_consent(client, admin_token, email=f"p{n}@example.be").status_code == 201
+        with store.reading() as session:
+            assert pending_count(session) == 0
+    assert count(store, AuditEntry, AuditEntry.action == "consent.given") == 3
+    assert verify(store.engine).intact
+
+
+#: Writes, and whether the fast path answers them (else the route does).
+WRITES: list[tuple[dict[str, Any], dict[str, str], bool]] = [
+    ({"action": "given", "ip": "203.0.113.9", "user_agent": "UA"}, {}, True),
+    ({"action": "withdrawn", "channel": "web_form", "language": "en"}, {}, True),
+    ({"purpose": "direct_marketing", "action": "objected"}, {}, True),
+    ({"action": "given", "groups": ["customers"]}, {}, True),
+    ({"action": "given"}, {"Sec-GPC": "1"}, True),
+    ({"action": "given"}, {"Idempotency-Key": "k-1"}, True),
+    ({"action": "given", "occurred_at": "2026-11-21T09:00:00+01:00"}, {}, True),
+    # what the route refuses: the fast path leaves each to it, having written nothing
+    ({"action": "given", "purpose": "nope"}, {}, False),
+    ({"action": "objected", "purpose": "end_user_data"}, {}, False),
+    ({"action": "maybe"}, {}, False),
+    ({"action": "given", "occurred_at": "2030-01-01T00:00:00Z"}, {}, False),
+    ({"action": "given", "groups": ["martians"]}, {}, False),
+    ({"action": "given", "unexpected": 1}, {}, False),
+    ({"action": "given"}, {"Idempotency-Key": ""}, False),
+    ({"action": "given"}, {"Sec-GPC": "x" * 17}, False),
+]
+
+
+@pytest.mark.parametrize(("body", "headers", "fast_path"), WRITES)
+def test_the_fast_write_answers_as_the_route(
+    cached_client: TestClient,
+    org: Organisation,
+    admin_token: str,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    fast_path: bool,
+) -> None:
+    """The same write by the fast path and by the route (for another person, so that both
+    record): the same answer but for the new ids, and the same events in the store."""
+    assert check(cached_client, admin_token)["state"] == "none"  # caches the caller
+    routed_by_app: list[int] = []
+    record_fast = ConsentFastPath._record
+
+    async def spy(self: ConsentFastPath, scope: Any, receive: Any, send: Any, slug: str) -> None:
+        app = self.app
+
+        async def to_route(scope: Any, receive: Any, send: Any) -> None:
+            routed_by_app.append(count(store, ConsentEvent) - before)
+            await app(scope, receive, send)
+
+        before = count(store, ConsentEvent)
+        self.app = to_route
+        try:
+            await record_fast(self, scope, receive, send, slug)
+        finally:
+            self.app = app
+
+    def answer_of(who: str) -> tuple[int, str, dict[str, Any]]:
+        sent = {k: f"{v}-{who}" if k == "Idempotency-Key" and v else v for k, v in headers.items()}
+        email = f"{who}@example.be"
+        response = post_consent(cached_client, admin_token, sent, email=email, **body)
+        payload = response.json()
+        for event in [payload, *payload.get("gpc_objections", [])]:
+            event.pop("id", None)
+            event.pop("subject_id", None)
+        return response.status_code, response.headers["content-type"], payload
+
+    monkeypatch.setattr(ConsentFastPath, "_record", spy)
+    quick = answer_of("fast")
+    assert routed_by_app == ([] if fast_path else [0])  # the route's turn: nothing written
+    monkeypatch.setattr(ConsentFastPath, "_record", _route_only)
+    routed = answer_of("route")
+    assert quick == routed
+    if fast_path and "Idempotency-Key" in headers:  # a retry: the first event again
+        monkeypatch.setattr(ConsentFastPath, "_record", spy)
+        assert answer_of("fast") == quick
+
+
+async def _route_only(
+    self: ConsentFastPath, scope: Any, receive: Any, send: Any, _slug: str
+) -> None:
+    await self.app(scope, receive, send)
+
+
+def test_a_write_the_fast_path_cannot_read_goes_to_the_route(
+    cached_client: TestClient, org: Organisation, admin_token: str
+) -> None:
+    assert check(cached_client, admin_token)["state"] == "none"  # caches the caller
+    url, auth = f"{BASE}/consents", bearer(admin_token)
+    broken = cached_client.post(
+        url, content=b'{"email": "a@example.be",', headers={**auth, "Content-Type": JSON}
+    )
+    assert broken.status_code == 422
+    assert broken.json()["errors"][0]["loc"][0] == "body"
+    as_text = cached_client.post(
+        url,
+        content=b'{"email": "a@example.be", "purpose": "newsletter", "action": "given"}',
+        headers={**auth, "Content-Type": "text/plain"},
+    )
+    assert as_text.status_code == 422
+    big = {"email": "a@example.be", "purpose": "newsletter", "action": "given"}
+    big["user_agent"] = "x" * 70_000
+    too_big = cached_client.post(url, json=big, headers=auth)
+    assert too_big.status_code == 422  # longer than the model allows, as before

@@ -17,10 +17,12 @@ from privaat.engine import audit_verify
 from privaat.engine.audit import (
     GENESIS,
     AuditRecord,
+    Sealer,
     append,
     append_many,
     canonical_detail,
     entry_hash,
+    pending_count,
     seal,
 )
 from privaat.engine.audit_verify import BATCH, ChainReport, ProblemKind, verify
@@ -428,3 +430,46 @@ def test_postgres_without_chunked_streaming_uses_a_server_side_cursor(
     problem = verify(store.engine, CHAIN, batch_size=5).chain(CHAIN).problem
     assert problem is not None
     assert (problem.seq, problem.kind) == (7, MISSING)
+
+
+def test_the_sealer_chains_every_writer_in_rounds(store: Store) -> None:
+    """Writers hand their chain to the sealer after the commit; a writer alone answers
+    sealed; what many writers asked for is sealed by the time the sealer stops; then
+    writers seal their own chain again."""
+    if store.dialect == "sqlite":
+        pytest.skip("on SQLite records are chained inside the writer's transaction")
+    sealer = Sealer(store, every=5)
+    sealer.start()
+    writers, rounds = 6, 10
+    failures: list[BaseException] = []
+    with store.transaction() as session:
+        append(session, record(0))
+    with store.reading() as session:  # alone, the writer waited for its round
+        assert pending_count(session) == 0
+
+    def write(worker: int) -> None:
+        try:
+            for n in range(rounds):
+                with store.transaction() as session:
+                    append(session, record(worker * 1000 + n))
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sealer.stop()
+    assert failures == []
+    with store.reading() as session:  # stopping ran the rounds asked for
+        assert pending_count(session) == 0
+    report = verify(store.engine)
+    assert report.intact, report
+    assert report.chain(CHAIN).entries == 1 + writers * rounds
+    with store.transaction() as session:
+        append(session, record(1))  # no sealer: the writer seals after its commit
+    with store.reading() as session:
+        assert pending_count(session) == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,12 +11,11 @@ from privaat import __version__
 from privaat.api import problems
 from privaat.api.deps import Services
 from privaat.api.routes import ROUTERS
+from privaat.api.routes.consent import ConsentFastPath
 from privaat.core.clock import Clock, SystemClock
-from privaat.engine.audit import pending_count, seal
+from privaat.engine.audit import Sealer
 from privaat.settings import Settings
 from privaat.store.db import Store
-
-log = logging.getLogger("privaat.api")
 
 DESCRIPTION = """\
 privaat's API: organisations and their policy versions, data subjects, the consent ledger
@@ -33,48 +30,14 @@ Authenticate with **Authorize** and a bearer token: an API token, or the session
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services: Services = app.state.services
-    sealer = AuditSealer(services.store, services.settings.audit_seal_seconds)
+    # Seals the audit records of this process's writers in rounds, and every
+    # audit_seal_seconds whatever is left pending (engine/audit.py, Sealer).
+    sealer = Sealer(services.store, services.settings.audit_seal_seconds)
     sealer.start()
     try:
         yield
     finally:
         sealer.stop()
-
-
-class AuditSealer:
-    """Chains the audit records that writers' own seals skipped, every few seconds.
-
-    A writer seals its chain right after its commit unless another seal holds the chain;
-    this thread takes what such a moment left pending, so that no record waits longer than
-    ``audit_seal_seconds``. Not needed on SQLite, where records are chained at commit.
-    """
-
-    def __init__(self, store: Store, every: float) -> None:
-        self.store = store
-        self.every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self.store.dialect != "sqlite":
-            self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                with self.store.reading() as session:
-                    if not pending_count(session):
-                        continue
-                with self.store.transaction() as session:
-                    seal(session)
-            except Exception as exc:  # keep going; the records stay pending, nothing is lost
-                log.warning("audit seal failed: %s", type(exc).__name__)
 
 
 def create_app(
@@ -102,6 +65,9 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The consent check and write, the API's busiest calls, answered without the
+    # framework's per-request work where that changes nothing (see ConsentFastPath).
+    app.add_middleware(ConsentFastPath, services=services)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the service answers")
     def healthz() -> dict[str, str]:

@@ -67,6 +67,10 @@ class Services:
         with self._lock:
             self._principals.clear()
 
+    def known_org_id(self, slug: str) -> int | None:
+        """An organisation's id if this process has looked it up before (no database)."""
+        return self._org_ids.get(slug)
+
     def org_id(self, slug: str) -> int:
         """An organisation's id by slug (organisations are never renamed or removed)."""
         org_id = self._org_ids.get(slug)
@@ -144,7 +148,7 @@ def require(scope: Scope) -> Any:
 
     async def dependency(org: OrgSlug, principal: PrincipalDep, services: ServicesDep) -> OrgAccess:
         try:
-            known = services._org_ids.get(org)
+            known = services.known_org_id(org)
             org_id = known if known is not None else await run_in_threadpool(services.org_id, org)
         except NotFound:
             raise NotFound(f"no organisation {org!r}") from None

@@ -14,7 +14,9 @@ locks the chain's head row, hashes every pending record after the head, inserts 
 transaction. ``Store.transaction()`` runs it for the chains a transaction appended to, right
 after the commit (on SQLite, where writers are serialised anyway, just before it); one seal
 takes every record pending on the chain, so under load a few seals chain many writers'
-records. ``privaat audit verify`` seals what is left first, and reports it if it cannot.
+records. In the server a :class:`Sealer` thread does that sealing for all of a process's
+writers, one round at a time (see there). ``privaat audit verify`` seals what is left
+first, and reports it if it cannot.
 
 The hash of an entry is the hex SHA-256 of the UTF-8 bytes of its *material*: ten fields
 joined by U+001F (the unit separator)::
@@ -35,17 +37,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from privaat.errors import InvalidInput
-from privaat.store.db import on_commit
-from privaat.store.models import AuditEntry, AuditHead, AuditPending
+from privaat.store.db import Store, on_commit, psycopg_connection
+from privaat.store.models import AuditEntry, AuditHead, AuditPending, table
+
+log = logging.getLogger("privaat.audit")
 
 GENESIS = "0" * 64
 INSTALL_CHAIN = 0
@@ -262,14 +269,36 @@ def _chain_rows(
 
 
 def _move_head(session: Session, chain: int, seq: int, prev: str) -> None:
-    session.execute(update(AuditHead).where(AuditHead.chain == chain).values(seq=seq, hash=prev))
+    session.connection().execute(_MOVE_HEAD, {"chain_id": chain, "new_seq": seq, "new_hash": prev})
 
 
 def _seal_appended(session: Session) -> None:
+    chains: set[int] = session.info.pop(PENDING_CHAINS, set())
+    sealer = session.info.get(SEALER)
+    if isinstance(sealer, Sealer) and sealer.seal_committed(chains):
+        return
     # Skip a chain another session is sealing: waiting for it would make writers queue
     # again. What that seal missed is taken by the next one (a later writer's, the server's
     # periodic sealer, or ``privaat audit verify``).
-    seal(session, session.info.pop(PENDING_CHAINS, ()), wait=False)
+    _commit_without_flush(session)
+    seal(session, chains, wait=False)
+
+
+def _commit_without_flush(session: Session) -> None:
+    """Let this transaction (a seal of its own) commit without waiting for the disk.
+
+    A seal only moves records that are durable already, in ``audit_pending``: a crash can
+    lose a whole seal, never half of one (one transaction), and the records are then still
+    pending and sealed again. A later commit that waits for the disk makes it durable too
+    (the log is written in order). A writer that waits for its seal waits for one flush,
+    its own, instead of two.
+    PostgreSQL only; SQLite seals inside the writer's transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_NO_FLUSH)
+
+
+_NO_FLUSH = text("SET LOCAL synchronous_commit = off")
 
 
 def seal(session: Session, chains: Iterable[int] | None = None, *, wait: bool = True) -> int:
@@ -286,20 +315,42 @@ def seal(session: Session, chains: Iterable[int] | None = None, *, wait: bool = 
     return sealed
 
 
-_PENDING_OF = (
-    select(
-        AuditPending.id,
-        AuditPending.at,
-        AuditPending.actor,
-        AuditPending.action,
-        AuditPending.org_id,
-        AuditPending.subject_id,
-        AuditPending.target,
-        AuditPending.detail,
+_HEAD = table(AuditHead)
+_PENDING = table(AuditPending)
+
+# Built once: the seal runs these for every round, and building them anew (and the ORM's
+# bulk update and delete) cost more than the database work.
+_HEAD_ROW = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.chain == bindparam("chain"))
+_LOCK_HEAD = _HEAD_ROW.with_for_update()
+_TRY_LOCK_HEAD = _HEAD_ROW.with_for_update(skip_locked=True)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.chain == bindparam("chain_id"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+# Reads and removes the oldest pending records of a chain in one statement. It sees what
+# committed before it began: a record that commits while the seal runs stays pending for the
+# next seal (taking them by id range instead could take it in the wrong place).
+_TAKE_PENDING = (
+    delete(_PENDING)
+    .where(
+        _PENDING.c.id.in_(
+            select(_PENDING.c.id)
+            .where(_PENDING.c.chain == bindparam("chain"))
+            .order_by(_PENDING.c.id)
+            .limit(bindparam("limit"))
+        )
     )
-    .where(AuditPending.chain == bindparam("chain"))
-    .order_by(AuditPending.id)
-    .limit(bindparam("limit"))
+    .returning(
+        _PENDING.c.id,
+        _PENDING.c.at,
+        _PENDING.c.actor,
+        _PENDING.c.action,
+        _PENDING.c.org_id,
+        _PENDING.c.subject_id,
+        _PENDING.c.target,
+        _PENDING.c.detail,
+    )
 )
 _SEAL_BATCH = 5_000
 
@@ -309,17 +360,16 @@ def _seal_chain(session: Session, chain: int, *, wait: bool = True) -> int:
     if head is None:
         return 0
     seq, prev = head
+    conn = session.connection()
     total = 0
     while True:
-        pending = session.execute(_PENDING_OF, {"chain": chain, "limit": _SEAL_BATCH}).all()
-        if not pending:
+        rows = conn.execute(_TAKE_PENDING, {"chain": chain, "limit": _SEAL_BATCH})
+        taken = sorted(rows, key=lambda p: int(p[0]))  # RETURNING gives no order: chain by id
+        if not taken:
             break
-        seq, prev = _chain_rows(session, chain, seq, prev, [tuple(p[1:]) for p in pending])
-        # By id, never by range: a record that commits while this runs has a lower id than
-        # the last one read here and must stay pending for the next seal.
-        session.execute(delete(AuditPending).where(AuditPending.id.in_([p[0] for p in pending])))
-        total += len(pending)
-        if len(pending) < _SEAL_BATCH:
+        seq, prev = _chain_rows(session, chain, seq, prev, [tuple(p[1:]) for p in taken])
+        total += len(taken)
+        if len(taken) < _SEAL_BATCH:
             break
     if total:
         _move_head(session, chain, seq, prev)
@@ -358,19 +408,31 @@ def _insert(
     columns: tuple[str, ...],
     copy_sql: str,
 ) -> None:
-    """The rows in one statement: COPY on PostgreSQL for a batch, else an executemany."""
-    conn = session.connection()
-    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
-        import psycopg
+    """The rows in one statement: through psycopg on PostgreSQL (COPY for a batch), else an
+    executemany."""
+    driver = psycopg_connection(session)
+    if driver is None:
+        values = [dict(zip(columns, row, strict=True)) for row in rows]
+        session.connection().execute(insert(table), values)
+    elif len(rows) >= _COPY_FROM:
+        # about three times the rows per second of psycopg's executemany
+        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        # a request's record or a seal's few: SQLAlchemy's work per statement would cost
+        # more than the insert
+        sql = _insert_sql(table.__tablename__, columns)
+        with driver.cursor() as cursor:
+            if len(rows) == 1:
+                cursor.execute(sql, rows[0])
+            else:
+                cursor.executemany(sql, rows)
 
-        driver = conn.connection.driver_connection
-        if isinstance(driver, psycopg.Connection):
-            # about three times the rows per second of psycopg's executemany
-            with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-    conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 def _check_labels(record: AuditRecord) -> None:
@@ -382,13 +444,14 @@ def _check_labels(record: AuditRecord) -> None:
 
 
 def _lock_head(session: Session, chain: int, *, wait: bool = True) -> tuple[int, str] | None:
-    query = select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == chain)
-    row = session.execute(query.with_for_update(skip_locked=not wait)).one_or_none()
+    conn = session.connection()
+    params = {"chain": chain}
+    row = conn.execute(_LOCK_HEAD if wait else _TRY_LOCK_HEAD, params).one_or_none()
     if row is None:
-        if not wait and session.execute(query).first() is not None:
+        if not wait and conn.execute(_HEAD_ROW, params).first() is not None:
             return None  # another session holds it
         _create_head(session, chain)
-        row = session.execute(query.with_for_update()).one()
+        row = conn.execute(_LOCK_HEAD, params).one()
     return int(row.seq), str(row.hash)
 
 
@@ -403,6 +466,127 @@ def _create_head(session: Session, chain: int) -> None:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         session.execute(sqlite_insert(AuditHead).values(values).on_conflict_do_nothing())
+
+
+# --------------------------------------------------------------------------- the sealer
+
+#: ``Store.session_info`` key of the process's running :class:`Sealer`.
+SEALER = "privaat.audit.sealer"
+
+
+class Sealer:
+    """Seals the audit chains for all writers of a process, one round at a time.
+
+    Sealing right after each commit costs every write a second transaction (seven
+    statements, the head lock included). Here a writer that committed asks for the next
+    round: one round seals what every writer committed before it began, as a database's
+    group commit flushes many commits at once. A writer alone (no round running or asked
+    for) waits for its round, at most ``every`` seconds, and so answers chained, as before.
+    When writers are many it answers at once: the round after the running one takes its
+    record a few milliseconds later (waiting for it made writers queue behind the sealer;
+    the seal after commit skipped a busy chain too). A round skips a chain another process
+    is sealing; every ``every`` seconds the thread also seals whatever is pending anywhere,
+    so no record waits longer than that. Stopping runs the rounds still asked for.
+
+    Not for SQLite, where records are chained inside the writer's transaction.
+    """
+
+    def __init__(self, store: Store, every: float) -> None:
+        self.store = store
+        self.every = every
+        # One lock, two conditions: an arriving writer wakes only the sealer, and the end of
+        # a round wakes only the writers (one condition for both woke every waiting writer
+        # at each arrival).
+        lock = threading.Lock()
+        self._asked_changed = threading.Condition(lock)
+        self._round_ended = threading.Condition(lock)
+        self._asked: set[int] = set()  # chains the next round seals
+        self._begun = 0  # rounds begun
+        self._ended = 0  # rounds ended
+        self._for_writers = False  # whether the round running (if any) seals writers' chains
+        self._running = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.store.dialect == "sqlite":
+            return
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
+        self._thread.start()
+        self.store.session_info[SEALER] = self
+
+    def stop(self) -> None:
+        self.store.session_info.pop(SEALER, None)
+        with self._asked_changed:
+            self._running = False
+            self._asked_changed.notify_all()
+            self._round_ended.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def seal_committed(self, chains: set[int]) -> bool:
+        """Have ``chains`` sealed by the next round (waiting for it if the sealer was idle);
+        False if the sealer is not running.
+
+        The next round begins after this call, so it sees the caller's committed records.
+        """
+        with self._asked_changed:
+            if not self._running:
+                return False
+            busy = bool(self._asked) or (self._begun > self._ended and self._for_writers)
+            self._asked.update(chains)
+            target = self._begun + 1
+            self._asked_changed.notify()
+            if not busy:
+                self._round_ended.wait_for(
+                    lambda: self._ended >= target or not self._running, timeout=self.every
+                )
+        return True
+
+    def _run(self) -> None:
+        sweep_at = time.monotonic() + self.every
+        while True:
+            with self._asked_changed:
+                self._asked_changed.wait_for(
+                    lambda: self._asked or not self._running,
+                    timeout=max(0.0, sweep_at - time.monotonic()),
+                )
+                if not self._running and not self._asked:
+                    return
+                chains, self._asked = self._asked, set()
+                self._for_writers = bool(chains)
+                self._begun += 1
+                this_round = self._begun
+            try:
+                if chains:
+                    self._seal(chains)
+                if time.monotonic() >= sweep_at:
+                    self._sweep()
+                    sweep_at = time.monotonic() + self.every
+            finally:
+                with self._round_ended:
+                    self._ended = this_round
+                    self._round_ended.notify_all()
+
+    def _seal(self, chains: set[int]) -> None:
+        try:
+            with self.store.transaction() as session:
+                _commit_without_flush(session)
+                seal(session, chains, wait=False)
+        except Exception as exc:  # the records stay pending; the sweep takes them
+            log.warning("audit seal failed: %s", type(exc).__name__)
+
+    def _sweep(self) -> None:
+        """Seal every chain's pending records, waiting for other seals' locks."""
+        try:
+            with self.store.reading() as session:
+                if not pending_count(session):
+                    return
+            with self.store.transaction() as session:
+                _commit_without_flush(session)
+                seal(session)
+        except Exception as exc:  # keep going; the records stay pending, nothing is lost
+            log.warning("audit seal failed: %s", type(exc).__name__)
 
 
 # --------------------------------------------------------------------------- reading

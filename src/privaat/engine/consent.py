@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,11 +51,11 @@ from privaat.engine.subjects import (
     parse_groups,
 )
 from privaat.errors import Conflict, InvalidInput, NotFound
+from privaat.store.db import postgresql_sql, psycopg_connection
 from privaat.store.models import (
     ConsentEvent,
     ConsentState,
     Organisation,
-    PolicyVersion,
     Subject,
     SubjectIdentity,
     table,
@@ -329,8 +329,12 @@ _BY_ID = (
 SubjectRef = int | tuple[IdentityKind, str]
 
 
+_BY_IDENTITY_PG = postgresql_sql(_BY_IDENTITY)
+_BY_ID_PG = postgresql_sql(_BY_ID)
+
+
 def check(
-    session: Session,
+    session: Session | Connection,
     org: Organisation | int,
     subject: SubjectRef,
     purpose: str,
@@ -345,7 +349,7 @@ def check(
     org_id = org if isinstance(org, int) else org.id
     if isinstance(subject, int):
         params: dict[str, Any] = {"org_id": org_id, "subject_id": subject, "purpose": purpose}
-        row = session.execute(_BY_ID, params).first()
+        query, query_pg = _BY_ID, _BY_ID_PG
     else:
         kind, value = subject
         params = {
@@ -354,7 +358,12 @@ def check(
             "value": normalise(kind, value),
             "purpose": purpose,
         }
-        row = session.execute(_BY_IDENTITY, params).first()
+        query, query_pg = _BY_IDENTITY, _BY_IDENTITY_PG
+    driver = psycopg_connection(session)
+    if driver is not None:  # the hot path: see psycopg_connection
+        row = driver.execute(query_pg, params).fetchone()
+    else:
+        row = session.execute(query, params).first()
     if row is None:
         raise NotFound("no such organisation")
     version_id, subject_id, groups_text, kind_text, since, needs_reconsent = row
@@ -372,7 +381,7 @@ def check(
         found,
         policy,
         state=state,
-        since=since,
+        since=since.astimezone(dt.UTC) if since is not None else None,  # as UTCDateTime
         needs_reconsent=bool(needs_reconsent),
         groups=groups,
         now=now,
@@ -435,6 +444,23 @@ _CONTEXT = (
     .where(_ORG.c.id == bindparam("org_id"))
 )
 
+_CONTEXT_BY_IDENTITY = (
+    select(_ORG.c.active_policy_id, _IDENTITY.c.subject_id)
+    .select_from(_ORG)
+    .outerjoin(
+        _IDENTITY,
+        and_(
+            _IDENTITY.c.org_id == _ORG.c.id,
+            _IDENTITY.c.kind == bindparam("kind"),
+            _IDENTITY.c.value == bindparam("value"),
+        ),
+    )
+    .where(_ORG.c.id == bindparam("org_id"))
+)
+
+
+_CONTEXT_BY_IDENTITY_PG = postgresql_sql(_CONTEXT_BY_IDENTITY)
+
 
 def _context(session: Session, org_id: int, subject_id: int) -> int:
     """The active policy version id; NotFound if the subject is not the organisation's."""
@@ -446,6 +472,27 @@ def _context(session: Session, org_id: int, subject_id: int) -> int:
     if row[0] is None:
         raise NotFound("the organisation has no policy loaded yet")
     return int(row[0])
+
+
+def identity_context(
+    session: Session, org_id: int, kind: IdentityKind, value: str
+) -> tuple[int, int | None]:
+    """The active policy version id and the subject with this identity (None if unknown yet).
+
+    One statement where finding the subject and then reading the organisation took two:
+    the hot write path (``record(..., version_id=...)``) needs both.
+    """
+    params = {"org_id": org_id, "kind": IdentityKind(kind).value, "value": normalise(kind, value)}
+    driver = psycopg_connection(session)
+    if driver is not None:  # the hot path: see psycopg_connection
+        row = driver.execute(_CONTEXT_BY_IDENTITY_PG, params).fetchone()
+    else:
+        row = session.execute(_CONTEXT_BY_IDENTITY, params).first()
+    if row is None:
+        raise NotFound("no such organisation")
+    if row[0] is None:
+        raise NotFound("the organisation has no policy loaded yet")
+    return int(row[0]), row[1]
 
 
 _STATEMENTS: dict[tuple[str, str], Any] = {}
@@ -475,13 +522,11 @@ def _statement(session: Session, name: str) -> Any:
                 },
                 where=later,
             )
-        elif name == "event":
-            stmt = insert_(ConsentEvent).returning(ConsentEvent)
-        else:  # "event_once": nothing when the idempotency key exists
+        else:  # "event": nothing when the idempotency key exists (NULL keys never clash)
             stmt = (
-                insert_(ConsentEvent)
+                insert_(EVENT)
                 .on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
-                .returning(ConsentEvent)
+                .returning(EVENT.c.id)
             )
         _STATEMENTS[(dialect, name)] = stmt
     return stmt
@@ -522,7 +567,7 @@ def audit_record(
 def record(
     session: Session,
     *,
-    org: Organisation,
+    org: Organisation | int,
     subject_id: int,
     purpose: str,
     kind: EventKind,
@@ -531,14 +576,20 @@ def record(
     now: dt.datetime,
     policies: PolicyCache,
     idempotency_key: str | None = None,
+    version_id: int | None = None,
 ) -> ConsentEvent:
     """Append one event with its proof, update the current state, and audit it.
 
     With an ``idempotency_key`` the organisation has seen before, the earlier event is
     returned and nothing is written (Conflict if that key was used for another fact).
+    ``version_id`` is the active policy version when the caller has just read it in this
+    transaction together with the subject (:func:`identity_context`); otherwise it is read
+    here, and the subject checked. The event returned is not attached to the session.
     """
     kind = EventKind(kind)
-    version_id = _context(session, org.id, subject_id)
+    org_id = org if isinstance(org, int) else org.id
+    if version_id is None:
+        version_id = _context(session, org_id, subject_id)
     policy = policies.get(session, version_id)
     validate(policy, purpose, kind)
     if idempotency_key is not None and (
@@ -546,13 +597,13 @@ def record(
     ):
         raise InvalidInput("an idempotency key is 1-200 printable characters")
     row = {
-        "org_id": org.id,
+        "org_id": org_id,
         "subject_id": subject_id,
         "purpose": purpose,
         "kind": kind.value,
         "channel": Channel(proof.channel).value,
         "occurred_at": _occurred(proof.occurred_at, now),
-        "recorded_at": now,
+        "recorded_at": now.astimezone(dt.UTC),
         "policy_version_id": version_id,
         "notice_sha256": (
             _notice_hash(proof, policy, version_id) if kind is not EventKind.EXPIRED else None
@@ -563,27 +614,74 @@ def record(
         "provenance": proof.provenance,
         "idempotency_key": idempotency_key,
     }
-    stmt = _statement(session, "event" if idempotency_key is None else "event_once")
-    event: ConsentEvent | None = session.scalars(stmt, [row]).one_or_none()
-    if event is None:
-        return _replayed(session, org.id, idempotency_key, subject_id, purpose, kind)
-    upsert_states(
-        session,
-        [
-            {
-                "org_id": org.id,
-                "subject_id": subject_id,
-                "purpose": purpose,
-                "kind": kind.value,
-                "event_id": event.id,
-                "occurred_at": event.occurred_at,
-                "policy_version_id": version_id,
-                "needs_reconsent": False,
-            }
-        ],
-    )
+    event_id = _insert_event(session, row)
+    if event_id is None:
+        return _replayed(session, org_id, idempotency_key, subject_id, purpose, kind)
+    event = ConsentEvent(id=event_id, **row)
     append(session, audit_record(event, actor, now))
     return event
+
+
+# On PostgreSQL the event and its state go in one statement, straight through psycopg (which
+# prepares it on the server after a few uses): the hot write path's largest cost was
+# SQLAlchemy's own work around each statement, not the database's.
+_EVENT_AND_STATE = """
+WITH event AS (
+    INSERT INTO consent_event (org_id, subject_id, purpose, kind, channel, occurred_at,
+        recorded_at, policy_version_id, notice_sha256, ip, user_agent, actor, provenance,
+        idempotency_key)
+    VALUES (%(org_id)s, %(subject_id)s, %(purpose)s, %(kind)s, %(channel)s, %(occurred_at)s,
+        %(recorded_at)s, %(policy_version_id)s, %(notice_sha256)s, %(ip)s, %(user_agent)s,
+        %(actor)s, %(provenance)s, %(idempotency_key)s)
+    ON CONFLICT (org_id, idempotency_key) DO NOTHING
+    RETURNING id
+), state AS (
+    INSERT INTO consent_state (org_id, subject_id, purpose, kind, event_id, occurred_at,
+        policy_version_id, needs_reconsent)
+    SELECT %(org_id)s, %(subject_id)s, %(purpose)s, %(kind)s, event.id, %(occurred_at)s,
+        %(policy_version_id)s, false
+    FROM event
+    ON CONFLICT (org_id, subject_id, purpose) DO UPDATE SET
+        kind = excluded.kind,
+        event_id = excluded.event_id,
+        occurred_at = excluded.occurred_at,
+        policy_version_id = excluded.policy_version_id,
+        needs_reconsent = excluded.needs_reconsent
+    WHERE excluded.occurred_at > consent_state.occurred_at
+        OR (excluded.occurred_at = consent_state.occurred_at
+            AND excluded.event_id > consent_state.event_id)
+)
+SELECT id FROM event
+"""
+
+
+def _insert_event(session: Session, row: Mapping[str, Any]) -> int | None:
+    """Insert the event and make it the current state unless a later fact is current.
+
+    Its id; None when the organisation has seen its idempotency key before.
+    """
+    driver = psycopg_connection(session)
+    if driver is not None:
+        found = driver.execute(_EVENT_AND_STATE, row).fetchone()
+        return None if found is None else int(found[0])
+    event_id: int | None = session.execute(_statement(session, "event"), row).scalar()
+    if event_id is not None:
+        upsert_states(
+            session,
+            [
+                {
+                    "org_id": row["org_id"],
+                    "subject_id": row["subject_id"],
+                    "purpose": row["purpose"],
+                    "kind": row["kind"],
+                    "event_id": event_id,
+                    "occurred_at": row["occurred_at"],
+                    "policy_version_id": row["policy_version_id"],
+                    "needs_reconsent": False,
+                }
+            ],
+        )
+    return event_id
 
 
 def _replayed(
@@ -607,7 +705,7 @@ def _replayed(
 def record_gpc(
     session: Session,
     *,
-    org: Organisation,
+    org: Organisation | int,
     subject_id: int,
     proof: Proof,
     actor: str,
@@ -620,7 +718,8 @@ def record_gpc(
     Purposes already objected to or withdrawn are skipped, and so are ``except_purposes``
     (a consent the person gives in the same request wins over the browser's signal).
     """
-    version_id = _context(session, org.id, subject_id)
+    org_id = org if isinstance(org, int) else org.id
+    version_id = _context(session, org_id, subject_id)
     policy = policies.get(session, version_id)
     targets = [p.id for p in policy.purposes if p.marketing and p.id not in except_purposes]
     if not targets:
@@ -628,7 +727,7 @@ def record_gpc(
     current: dict[str, str] = dict(
         session.execute(
             select(STATE.c.purpose, STATE.c.kind).where(
-                STATE.c.org_id == org.id,
+                STATE.c.org_id == org_id,
                 STATE.c.subject_id == subject_id,
                 STATE.c.purpose.in_(targets),
             )
@@ -638,7 +737,7 @@ def record_gpc(
     return [
         record(
             session,
-            org=org,
+            org=org_id,
             subject_id=subject_id,
             purpose=pid,
             kind=EventKind.OBJECTED,
@@ -646,6 +745,7 @@ def record_gpc(
             actor=actor,
             now=now,
             policies=policies,
+            version_id=version_id,
         )
         for pid in targets
         if current.get(pid) not in (State.OBJECTED.value, State.WITHDRAWN.value)
@@ -787,14 +887,3 @@ def states(session: Session, org_id: int, subject_id: int) -> list[ConsentState]
             .order_by(ConsentState.purpose)
         )
     )
-
-
-def version_numbers(session: Session, version_ids: Collection[int | None]) -> dict[int, int]:
-    """Policy version number by id, for showing which version an event was recorded under."""
-    ids = sorted({v for v in version_ids if v is not None})
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(PolicyVersion.id, PolicyVersion.number).where(PolicyVersion.id.in_(ids))
-    )
-    return dict(rows.all())

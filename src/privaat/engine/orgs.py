@@ -13,9 +13,10 @@ import datetime as dt
 import hashlib
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from privaat.core.lint import Finding, lint
@@ -36,22 +37,41 @@ class LoadedVersion:
 
 
 class PolicyCache:
-    """Parsed policies by version id: a stored version never changes, so it never goes stale."""
+    """Parsed policies and version numbers by version id: a stored version never changes, so
+    neither goes stale."""
 
     def __init__(self) -> None:
         self._policies: dict[int, Policy] = {}
+        self._numbers: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, version_id: int) -> Policy:
+    def get(self, session: Session | Connection, version_id: int) -> Policy:
         policy = self._policies.get(version_id)
         if policy is None:
-            row = session.get(PolicyVersion, version_id)
+            row = session.execute(
+                select(PolicyVersion.source, PolicyVersion.number).where(
+                    PolicyVersion.id == version_id
+                )
+            ).first()
             if row is None:
                 raise NotFound("policy version not found")
             policy = load_policy(row.source, f"policy-v{row.number}.yaml").policy
             with self._lock:
                 self._policies[version_id] = policy
+                self._numbers[version_id] = row.number
         return policy
+
+    def numbers(self, session: Session, version_ids: Iterable[int | None]) -> dict[int, int]:
+        """Version number by id (``None`` ids left out): what is not cached in one query."""
+        wanted = {v for v in version_ids if v is not None}
+        missing = sorted(wanted - self._numbers.keys())
+        if missing:
+            rows = session.execute(
+                select(PolicyVersion.id, PolicyVersion.number).where(PolicyVersion.id.in_(missing))
+            ).all()
+            with self._lock:
+                self._numbers.update({row.id: row.number for row in rows})
+        return {v: self._numbers[v] for v in wanted if v in self._numbers}
 
 
 def create_org(
@@ -128,6 +148,7 @@ def load_version(
     if cache is not None:
         with cache._lock:
             cache._policies[row.id] = policy
+            cache._numbers[row.id] = number
     append(
         session,
         AuditRecord(

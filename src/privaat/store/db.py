@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+import psycopg
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ClauseElement
 
 from privaat.errors import UsageError
 
 _WRITE = "privaat_write"
 log = logging.getLogger("privaat.store")
+T = TypeVar("T")
 
 #: ``session.info`` keys of work to run just before and just after a write transaction
 #: commits: name → callable(session). See :func:`on_commit`.
@@ -36,6 +40,30 @@ def on_commit(
     its own, and a failure there is logged (without its message) and does not undo the first.
     """
     session.info.setdefault(AFTER_COMMIT if after else BEFORE_COMMIT, {})[name] = work
+
+
+def psycopg_connection(session: Session | Connection) -> psycopg.Connection[Any] | None:
+    """The psycopg connection under a session's transaction (or a connection) on
+    PostgreSQL; else None.
+
+    For the hottest statements only: SQL sent straight through psycopg (which prepares it on
+    the server after a few uses) skips SQLAlchemy's own work per statement, which costs more
+    CPU than the database spends on a one-row statement. Same connection, same transaction.
+    """
+    conn = session.connection() if isinstance(session, Session) else session
+    if conn.dialect.name != "postgresql":
+        return None
+    driver = conn.connection.driver_connection
+    return driver if isinstance(driver, psycopg.Connection) else None
+
+
+_POSTGRESQL = make_url("postgresql+psycopg://").get_dialect()()
+
+
+def postgresql_sql(statement: ClauseElement) -> str:
+    """A Core statement as psycopg runs it (``%(name)s`` parameters), for
+    :func:`psycopg_connection`. Its results come back without SQLAlchemy's type processing."""
+    return str(statement.compile(dialect=_POSTGRESQL))
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -84,19 +112,19 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.dialect = self.engine.dialect.name
+        #: Copied into every session's ``info``: services of the running process that work
+        #: after a commit can use (the server's audit sealer).
+        self.session_info: dict[str, object] = {}
         self._write = sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+            self.engine.execution_options(**{_WRITE: True}),
+            expire_on_commit=False,
+            info=self.session_info,
         )
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        # One-statement reads need no transaction: on PostgreSQL no BEGIN and no COMMIT.
-        self._quick = (
-            self._read
-            if self.dialect == "sqlite"
-            else sessionmaker(
-                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-            )
-        )
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
+        # Connections of quick_read() not in use; list.pop and append are atomic, so threads
+        # can share it without a lock. It holds as many as ever ran at once (the event loop
+        # reads one at a time: one per worker process).
+        self._idle_quick: list[Connection] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -117,12 +145,46 @@ class Store:
         with self._read() as session, session.begin():
             yield session
 
-    @contextmanager
-    def quick_read(self) -> Iterator[Session]:
-        """A session for a read of one statement (the hot consent check): no transaction
-        round trips where the database allows it."""
-        with self._quick() as session, session.begin():
-            yield session
+    def quick_read(self, read: Callable[[Connection], T]) -> T:
+        """``read(connection)``: a read of one statement (the hot consent check).
+
+        On PostgreSQL the connection is one the store keeps for these reads, in autocommit:
+        no BEGIN and COMMIT, no pool checkout and no ping per read, which together cost more
+        than the read. A connection the database dropped (a restart) is replaced and the
+        read repeated once, as the pool's ping would have done. On SQLite: a short
+        transaction on a pooled connection.
+        """
+        if self.dialect == "sqlite":
+            with self.engine.connect() as conn, conn.begin():
+                return read(conn)
+        try:
+            conn = self._idle_quick.pop()
+        except IndexError:
+            conn = self._new_quick()
+        try:
+            return read(conn)
+        except (DBAPIError, psycopg.OperationalError):
+            if not _dropped(conn):
+                raise
+            conn.invalidate()
+            conn.close()
+            conn = self._new_quick()
+            return read(conn)
+        finally:
+            self._idle_quick.append(conn)
+
+    def _new_quick(self) -> Connection:
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
+        while self._idle_quick:
+            self._idle_quick.pop().close()
         self.engine.dispose()
+
+
+def _dropped(conn: Connection) -> bool:
+    """Whether the database closed the connection (as opposed to refusing a statement)."""
+    if conn.invalidated:
+        return True
+    driver = conn.connection.driver_connection
+    return isinstance(driver, psycopg.Connection) and (driver.broken or driver.closed)
