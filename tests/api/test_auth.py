@@ -140,6 +140,7 @@ def test_every_login_mistake_reads_the_same(
         ("cy@example.com", PASSWORD, "12"),
         ("nobody@example.com", PASSWORD, code),
         ("not an address", PASSWORD, code),
+        ("cy\x00@example.com", PASSWORD, code),  # PostgreSQL refuses NUL in text: no 500
     ]:
         status, body = _login(client, *attempt)
         assert (status, body) == (401, INVALID), attempt

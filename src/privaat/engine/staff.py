@@ -412,7 +412,8 @@ def login(
     """
     address = email.strip().lower()
     staff = None
-    if len(address) <= 320 and len(password) <= MAX_PASSWORD:
+    # Only an address shaped like one is looked up: PostgreSQL refuses a NUL byte in text.
+    if len(address) <= 320 and EMAIL.match(address) and len(password) <= MAX_PASSWORD:
         staff = session.execute(
             select(Staff).where(Staff.email == address).with_for_update()
         ).scalar_one_or_none()
