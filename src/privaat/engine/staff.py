@@ -96,7 +96,7 @@ class Member:
 
 def normalise_email(email: str) -> str:
     address = email.strip().lower()
-    if len(address) > 320 or not EMAIL.match(address):
+    if len(address) > 320 or not address.isprintable() or not EMAIL.match(address):
         raise InvalidInput("that is not an e-mail address")
     return address
 
@@ -413,7 +413,12 @@ def login(
     address = email.strip().lower()
     staff = None
     # Only an address shaped like one is looked up: PostgreSQL refuses a NUL byte in text.
-    if len(address) <= 320 and EMAIL.match(address) and len(password) <= MAX_PASSWORD:
+    if (
+        len(address) <= 320
+        and address.isprintable()
+        and EMAIL.match(address)
+        and len(password) <= MAX_PASSWORD
+    ):
         staff = session.execute(
             select(Staff).where(Staff.email == address).with_for_update()
         ).scalar_one_or_none()
