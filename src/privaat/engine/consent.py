@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, exists, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ from privaat.store.models import (
     ConsentEvent,
     ConsentState,
     Organisation,
+    Restriction,
     Subject,
     SubjectIdentity,
     table,
@@ -116,6 +117,7 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     OBJECTED = "objected"
     RECONSENT_NEEDED = "reconsent_needed"  # the purpose's text changed since consent was given
+    RESTRICTED = "restricted"  # refused: the person restricted processing (Art. 18)
     NO_LEGAL_BASIS = "no_legal_basis"  # the policy names no single basis: fail closed
 
 
@@ -277,6 +279,8 @@ def _existing_customer(policy: Policy, groups: Collection[str]) -> bool:
 
 # --------------------------------------------------------------------------- check (hot path)
 
+_RESTRICTION = table(Restriction)
+
 _STATE_COLUMNS = (
     _ORG.c.active_policy_id,
     _SUBJECT.c.id,
@@ -284,7 +288,18 @@ _STATE_COLUMNS = (
     STATE.c.kind,
     STATE.c.occurred_at,
     STATE.c.needs_reconsent,
+    exists()
+    .where(
+        _RESTRICTION.c.org_id == _ORG.c.id,
+        _RESTRICTION.c.subject_id == _SUBJECT.c.id,
+        _RESTRICTION.c.lifted_at.is_(None),
+    )
+    .label("restricted"),
 )
+
+#: What a restriction of processing (Art. 18(2)) still allows besides storage: processing
+#: with the person's consent, and what the law itself requires or a life depends on.
+_ALLOWED_WHEN_RESTRICTED = frozenset({LegalBasis.LEGAL_OBLIGATION, LegalBasis.VITAL_INTERESTS})
 
 _BY_IDENTITY = (
     select(*_STATE_COLUMNS)
@@ -366,7 +381,7 @@ def check(
         row = session.execute(query, params).first()
     if row is None:
         raise NotFound("no such organisation")
-    version_id, subject_id, groups_text, kind_text, since, needs_reconsent = row
+    version_id, subject_id, groups_text, kind_text, since, needs_reconsent, restricted = row
     if version_id is None:
         raise NotFound("the organisation has no policy loaded yet")
     policy = policies.get(session, version_id)
@@ -377,7 +392,7 @@ def check(
     groups: Collection[str] = ()
     if subject_id is not None and found.marketing and found.soft_opt_in:
         groups = parse_groups(groups_text)
-    return decide(
+    decided = decide(
         found,
         policy,
         state=state,
@@ -386,6 +401,14 @@ def check(
         groups=groups,
         now=now,
     )
+    if (
+        restricted
+        and decided.allowed
+        and decided.reason is not Reason.CONSENT_GIVEN
+        and found.basis not in _ALLOWED_WHEN_RESTRICTED
+    ):
+        return replace(decided, allowed=False, reason=Reason.RESTRICTED)
+    return decided
 
 
 # --------------------------------------------------------------------------- recording

@@ -232,6 +232,24 @@ def test_restriction_and_objection_reach_privaat_records(
         policy_version = session.get_one(Organisation, jensdev.id).active_policy_id
     assert restriction.lifted_at is None
     assert policy_version is not None
+    # Applications see it: only what the law requires goes on (Art. 18(2)).
+    with store.reading() as session:
+        answers = {
+            purpose: consent.check(
+                session,
+                jensdev.id,
+                (IdentityKind.EMAIL, companydb.PERSON.email),
+                purpose,
+                orgs.PolicyCache(),
+                NOW,
+            )
+            for purpose in ("statistics", "billing", "accounting")
+        }
+    assert {p: (d.allowed, d.reason.value) for p, d in answers.items()} == {
+        "statistics": (False, "restricted"),
+        "billing": (False, "restricted"),
+        "accounting": (True, "not_consent_based"),
+    }
 
     objected = file(RequestKind.OBJECTION, {"purposes": ["statistics"]})
     plan_request(store, jensdev.id, objected, runtime)
