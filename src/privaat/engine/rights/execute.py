@@ -209,9 +209,7 @@ def _own_lines(work: _Work) -> list[dict[str, Any]]:
     if kind is RequestKind.RESTRICTION:
         return [{"store": "privaat", "step": "restrict", "detail": "processing restricted"}]
     if kind in (RequestKind.OBJECTION, RequestKind.WITHDRAWAL):
-        purposes = details.get("purposes") or [
-            p.id for p in work.policy.purposes if p.marketing or "consent" in p.legal_basis
-        ]
+        purposes = details.get("purposes") or own_records.default_purposes(work.policy, kind)
         event = "objected" if kind is RequestKind.OBJECTION else "withdrawn"
         return [
             {"store": "privaat", "step": event, "purpose": purpose, "detail": "consent ledger"}
