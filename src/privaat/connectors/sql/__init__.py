@@ -13,6 +13,9 @@ The modules, one concept each:
 - ``locate``: links as conditions, the person's rows, identity expansion to a fixpoint;
 - ``export``: access plans and streamed exports;
 - ``erase``: erasure plans and their execution (holds, foreign keys, masking instead);
+- ``batch``: a batch of erasures planned set-based (the batch located as one, rows
+  attributed to persons by the values they matched on) and carried out with one statement
+  per table and step;
 - ``mask``: masking rows in batches; ``held``: rows under a statutory hold;
 - ``rectify``: corrected values everywhere they are copied; ``search``: the proof.
 """

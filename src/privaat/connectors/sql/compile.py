@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -113,6 +114,9 @@ class QueryPlan:
     cut: list[LiveForeignKey]
     #: the columns selected when a table's keys are materialised
     key_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: statements built once and run with new values each time (PostgreSQL: every set of
+    #: values is one array parameter), by what they do, the table and which links match
+    statements: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
 def compile_store(

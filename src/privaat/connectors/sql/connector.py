@@ -1,9 +1,10 @@
 """The SQL connector: one store of the data map in PostgreSQL, MySQL / MariaDB or SQLite.
 
 Each method takes one connection from the engine's pool for the whole request (never one
-per table or row) and runs set-based statements compiled from the map (see compile.py).
-Methods that change data run in one transaction for the whole batch and roll back on any
-error. Database errors are re-raised as privaat errors that name the store and the kind of
+per table or row) and runs set-based statements compiled from the map (see compile.py);
+reads run in autocommit on PostgreSQL (engine.py). Methods that change data run in one
+transaction for the whole batch and roll back on any error; a batch of erasures is planned
+set-based across its persons where the store allows it (batch.py), else person by person. Database errors are re-raised as privaat errors that name the store and the kind of
 failure, never the statement's values.
 """
 
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from privaat.connectors.base import (
     Collection,
@@ -29,8 +30,9 @@ from privaat.connectors.sql import erase as erasing
 from privaat.connectors.sql import export as exporting
 from privaat.connectors.sql import rectify as rectifying
 from privaat.connectors.sql import search as searching
+from privaat.connectors.sql.batch import plan_batch
 from privaat.connectors.sql.compile import QueryPlan
-from privaat.connectors.sql.engine import WRITE
+from privaat.connectors.sql.engine import WRITE, reading
 from privaat.connectors.sql.locate import locate
 from privaat.core.datamap.model import Store
 from privaat.errors import Conflict, StoreFailed
@@ -51,20 +53,20 @@ class SqlConnector:
         self.engine.dispose()
 
     def expand(self, person: Person) -> Person:
-        with self._errors("expand"), self.engine.connect() as conn:
-            return locate(conn, self.plan, person).person
+        with self._errors("expand"), reading(self.engine) as conn:
+            return locate(conn, self.plan, person, expand_only=True).person
 
     def plan_access(self, person: Person) -> list[PlanLine]:
-        with self._errors("plan an access"), self.engine.connect() as conn:
+        with self._errors("plan an access"), reading(self.engine) as conn:
             return exporting.plan_access(conn, self.plan, person)
 
     def export(self, person: Person) -> Iterator[Collection]:
-        with self._errors("export"), self.engine.connect() as conn:
+        with self._errors("export"), reading(self.engine) as conn:
             yield from exporting.export(conn, self.plan, person)
 
     def plan_erasure(self, persons: Sequence[Person]) -> list[list[PlanLine]]:
-        with self._errors("plan an erasure"), self.engine.connect() as conn:
-            plans = [erasing.plan_person(conn, self.plan, p, self._key) for p in persons]
+        with self._errors("plan an erasure"), reading(self.engine) as conn:
+            plans = self._plans(conn, persons)
             return [list(p.outcome().lines) for p in plans]
 
     def erase(self, persons: Sequence[Person]) -> list[Outcome]:
@@ -73,8 +75,8 @@ class SqlConnector:
             self.engine.connect().execution_options(**WRITE) as conn,
             conn.begin(),
         ):
-            plans = [erasing.plan_person(conn, self.plan, p, self._key) for p in persons]
-            erasing.run(conn, plans)
+            plans = self._plans(conn, persons)
+            erasing.run(conn, plans, self.plan.dialect)
             return [p.outcome() for p in plans]
 
     def rectify(self, person: Person, changes: Sequence[Rectification]) -> Outcome:
@@ -86,8 +88,15 @@ class SqlConnector:
             return rectifying.rectify(conn, self.plan, person, changes)
 
     def search(self, person: Person, keys: Mapping[str, Sequence[Any]] | None = None) -> list[Hit]:
-        with self._errors("search"), self.engine.connect() as conn:
+        with self._errors("search"), reading(self.engine) as conn:
             return searching.search(conn, self.plan, person, keys)
+
+    def _plans(self, conn: Connection, persons: Sequence[Person]) -> list[erasing.PersonErasure]:
+        """The batch planned set-based when the store allows it, else person by person."""
+        planned = plan_batch(conn, self.plan, persons, self._key)
+        if planned is not None:
+            return planned
+        return [erasing.plan_person(conn, self.plan, p, self._key) for p in persons]
 
     @property
     def _key(self) -> bytes:

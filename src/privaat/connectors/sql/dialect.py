@@ -50,6 +50,15 @@ def member(
     return sa.or_(*(expr.in_(list(values[i : i + BATCH])) for i in range(0, len(values), BATCH)))
 
 
+def member_param(
+    expr: ColumnElement[Any], name: str, element: TypeEngine[Any]
+) -> ColumnElement[bool]:
+    """PostgreSQL: ``expr = ANY(:name)``, the array given when the statement runs."""
+    if isinstance(element, sa.String):
+        element = sa.Text()
+    return expr == sa.any_(sa.bindparam(name, type_=ARRAY(element)))
+
+
 def member_tuple(
     dialect: str, exprs: Sequence[ColumnElement[Any]], values: Sequence[tuple[Any, ...]]
 ) -> ColumnElement[bool]:

@@ -9,10 +9,18 @@ On SQLite, foreign keys are enforced (``PRAGMA foreign_keys = ON``) and transact
 real: privaat emits BEGIN itself (``BEGIN IMMEDIATE`` for writes), so that the reads of an
 erasure plan and its writes are one transaction. SQL parameters never appear in error
 messages (``hide_parameters``): they are personal data.
+
+A pooled connection is checked with a ping only when it has been idle for more than
+``PING_IDLE`` seconds (a dead one is replaced transparently): a request checks out a
+connection several times in a row, and a ping on every checkout would cost a round trip
+each time. Reads on PostgreSQL run in autocommit (:func:`reading`): each statement sees its
+own snapshot, as it would inside a READ COMMITTED transaction, without a BEGIN and a
+ROLLBACK round trip per request.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +41,9 @@ DRIVERS: dict[str, tuple[frozenset[str], str]] = {
 }
 #: Execution option asking SQLite for a write transaction from the start.
 WRITE = {"privaat_write": True}
+#: A pooled connection idle for longer than this (seconds) is pinged before it is used.
+PING_IDLE = 2.0
+_USED = "privaat_used"
 
 
 def database_url(store: Store, context: ConnectContext) -> URL:
@@ -69,10 +80,48 @@ def database_url(store: Store, context: ConnectContext) -> URL:
 
 def create(url: URL) -> Engine:
     """An engine for the store; SQLite gets real transactions and enforced foreign keys."""
-    engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    engine = sa.create_engine(url, hide_parameters=True)
     if url.get_backend_name() == "sqlite":
         _sqlite_transactions(engine)
+    else:
+        _ping_when_idle(engine)
     return engine
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads: autocommit on PostgreSQL (no BEGIN / ROLLBACK round trips)."""
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling, but only for connections idle a while."""
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection: Any, record: Any) -> None:
+        record.info[_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_USED, 0.0) <= PING_IDLE:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+            if dialect.name == "postgresql":
+                dbapi_connection.rollback()  # the ping opened a transaction
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise sa.exc.DisconnectionError() from None  # the pool retries afresh
+            raise
+        record.info[_USED] = time.monotonic()
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -88,3 +137,14 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("privaat_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def streamable(conn: Connection) -> None:
+    """Make ``conn`` able to hold a server-side cursor: on PostgreSQL a cursor lives in a
+    transaction, so an autocommit read connection goes back to READ COMMITTED."""
+    if (
+        conn.dialect.name == "postgresql"
+        and conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    ):
+        conn.commit()  # ends SQLAlchemy's own (autocommit) transaction: no round trip
+        conn.execution_options(isolation_level=conn.default_isolation_level)

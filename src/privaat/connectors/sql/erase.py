@@ -2,8 +2,11 @@
 
 The plan and the execution are one object: each :class:`Action` is a plan line and the
 statement that does what the line says, so ``plan_erasure`` returns exactly the lines
-``erase`` produces. ``erase`` plans every person of the batch first, then runs all actions
-in one transaction; any error rolls everything back.
+``erase`` produces. ``erase`` plans every person of the batch first (set-based across the
+batch where it can, see batch.py), then runs all actions in one transaction, step by step
+(every person's UNLINKs, then MASKs, DELETEs in delete order, cascades); actions that name
+their rows by key (:class:`Op`) are merged into one statement per table and step. Any error
+rolls everything back.
 
 Per table of the map, the person's (owned) rows are
 
@@ -60,7 +63,7 @@ from privaat.connectors.sql.locate import (
     mentioned,
     owned,
 )
-from privaat.connectors.sql.mask import MaskSpec, mask_rows
+from privaat.connectors.sql.mask import MaskSpec, mask_keyed, mask_rows
 from privaat.connectors.sql.rows import KeyRows, count_rows, examples
 from privaat.connectors.sql.schema import CASCADE, RESTRICT, SET_NULL, LiveForeignKey
 from privaat.core.datamap.model import IdentityKind, Masking, RowAction
@@ -70,11 +73,27 @@ Run = Callable[[Connection], None]
 _PHASES = (Step.UNLINK, Step.MASK, Step.DELETE, Step.CASCADE, Step.HOLD, Step.KEEP)
 
 
+@dataclass(frozen=True, slots=True)
+class Op:
+    """A change to rows named by primary key, which a batch merges across its persons:
+    ``delete`` them, ``unlink`` (null ``columns``) or ``mask`` (``specs`` with ``inputs``)."""
+
+    kind: str
+    table: sa.Table
+    pk: tuple[str, ...]
+    keys: tuple[tuple[Any, ...], ...]
+    columns: tuple[str, ...] = ()
+    specs: tuple[MaskSpec, ...] = ()
+    inputs: MaskInputs | None = None
+    compiled: CompiledTable | None = None  # for mask: the table of the map
+
+
 @dataclass(slots=True)
 class Action:
     line: PlanLine
     run: Run | None = None  # None: the database does it, or nothing is done
     rank: int = 0  # the position of a DELETE in the delete order
+    op: Op | None = None  # the same change as ``run``, by key (batches)
 
 
 @dataclass(slots=True)
@@ -98,12 +117,52 @@ def plan_person(conn: Connection, plan: QueryPlan, person: Person, key: bytes) -
     return _Planner(conn, plan, located, key).build()
 
 
-def run(conn: Connection, erasures: Iterable[PersonErasure]) -> None:
-    """Carry out planned erasures (the caller holds the transaction)."""
+def run(conn: Connection, erasures: Iterable[PersonErasure], dialect: str = "") -> None:
+    """Carry out planned erasures (the caller holds the transaction). Actions that carry an
+    :class:`Op` are merged across the persons: one statement per table and step for the
+    whole batch (in the same phase and delete order as each person's own actions)."""
+    groups: dict[tuple[Any, ...], list[Action]] = {}
     for erasure in erasures:
         for action in erasure.ordered():
-            if action.run is not None:
-                action.run(conn)
+            if action.run is None:
+                continue
+            phase = (_PHASES.index(action.line.step), action.rank)
+            op = action.op
+            if op is None:
+                groups[(*phase, id(action))] = [action]
+            else:
+                groups.setdefault((*phase, op.kind, op.table.name, op.columns), []).append(action)
+    for group_key in sorted(groups, key=lambda k: k[:2]):
+        actions = groups[group_key]
+        first = actions[0]
+        if first.op is None:
+            assert first.run is not None
+            first.run(conn)
+        else:
+            run_ops(conn, dialect, [a.op for a in actions if a.op is not None])
+
+
+#: Keys per statement of a merged change.
+OP_BATCH = 5000
+
+
+def run_ops(conn: Connection, dialect: str, ops: list[Op]) -> None:
+    """One merged change: every op names the same table, step and columns."""
+    first = ops[0]
+    table = first.table
+    pk = [table.c[c] for c in first.pk]
+    if first.kind == "mask":
+        assert first.compiled is not None
+        groups = [(op.keys, op.inputs or MaskInputs()) for op in ops]
+        mask_keyed(conn, dialect, first.compiled, list(first.specs), groups)
+        return
+    keys = list(dict.fromkeys(k for op in ops for k in op.keys))
+    for i in range(0, len(keys), OP_BATCH):
+        where = member_tuple(dialect, pk, keys[i : i + OP_BATCH])
+        if first.kind == "delete":
+            conn.execute(table.delete().where(where))
+        else:
+            conn.execute(table.update().where(where).values(dict.fromkeys(first.columns)))
 
 
 class _Planner:
@@ -136,14 +195,22 @@ class _Planner:
 
     # -- per table -----------------------------------------------------------------------
 
-    def _add(self, step: Step, table: str, rows: int, run: Run | None = None, **extra: Any) -> None:
+    def _add(
+        self,
+        step: Step,
+        table: str,
+        rows: int,
+        run: Run | None = None,
+        op: Op | None = None,
+        **extra: Any,
+    ) -> None:
         if not rows:
             return
         rank = 0
         if step is Step.DELETE and table in self.plan.delete_order:
             rank = self.plan.delete_order.index(table)
         line = PlanLine(self.store, table, step, rows, **extra)
-        self.out.actions.append(Action(line, run, rank))
+        self.out.actions.append(Action(line, run, rank, op))
 
     def _held(self, table: CompiledTable) -> None:
         where = either(self.own[table.name], mentioned(self.plan, table, self.person))

@@ -3,12 +3,14 @@
 A row is held when its document date is on or after ``held_since(hold, today)`` (one
 comparison on the date column), or when it has no date at all (``until`` is then None:
 someone has to look at it). Held rows are grouped by the first day their hold no longer
-applies (``hold_ends``): one HOLD line and one HeldRows per end date.
+applies (``hold_ends``): one HOLD line and one HeldRows per end date, the keys in primary-key
+order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,12 +31,25 @@ def held_rows(
     ``doing`` says what happens to them in the plan line."""
     hold = table.hold
     assert hold is not None
-    query = sa.select(*table.pk_columns(), table.table.c[hold.column]).where(where)
+    query = (
+        sa.select(*table.pk_columns(), table.table.c[hold.column])
+        .where(where)
+        .order_by(*table.pk_columns())
+    )
+    return held_lines(store, table, ((tuple(r[:-1]), r[-1]) for r in conn.execute(query)), doing)
+
+
+def held_lines(
+    store: str, table: CompiledTable, found: Iterable[tuple[tuple[Any, ...], Any]], doing: str
+) -> tuple[list[HeldRows], list[PlanLine]]:
+    """Held rows (key, document date) grouped by the day their hold ends."""
+    hold = table.hold
+    assert hold is not None
     by_end: dict[dt.date | None, list[tuple[Any, ...]]] = {}
-    for row in conn.execute(query):
-        date = hold_date(row[-1])
+    for key, value in found:
+        date = hold_date(value)
         until = hold_ends(hold.hold, date) if date is not None else None
-        by_end.setdefault(until, []).append(tuple(row[:-1]))
+        by_end.setdefault(until, []).append(key)
     kept: list[HeldRows] = []
     lines: list[PlanLine] = []
     for until, keys in sorted(by_end.items(), key=lambda item: item[0] or dt.date.max):

@@ -33,10 +33,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
 
 from privaat.connectors.base import Person, normalise
 from privaat.connectors.sql.compile import CompiledLink, CompiledTable, QueryPlan
-from privaat.connectors.sql.dialect import contains_any, folded, json_text, member
+from privaat.connectors.sql.dialect import contains_any, folded, json_text, member, member_param
 from privaat.connectors.sql.rows import KeyRows
 from privaat.core.datamap.model import IdentityKind
 
@@ -57,9 +58,16 @@ class Located:
 
 
 def locate(
-    conn: Connection, plan: QueryPlan, person: Person, materialise: Iterable[str] = ()
+    conn: Connection,
+    plan: QueryPlan,
+    person: Person,
+    materialise: Iterable[str] = (),
+    *,
+    expand_only: bool = False,
 ) -> Located:
-    """Locate the person's rows; ``materialise`` names extra tables whose keys to hold."""
+    """Locate the person's rows; ``materialise`` names extra tables whose keys to hold.
+    ``expand_only`` stops once the identities have settled (the person is all that is
+    wanted): the tables no table of persons depends on are not located."""
     while True:
         keys: dict[str, KeyRows] = {}
         _locate(conn, plan, plan.expand_order, person, keys)
@@ -67,6 +75,8 @@ def locate(
         if _same(grown, person):
             break
         person = grown
+    if expand_only:
+        return Located(person, keys)
     done = {name for component in plan.expand_order for name in component}
     rest = [c for c in plan.locate_order if not set(c) <= done]
     _locate(conn, plan, rest, person, keys)
@@ -107,12 +117,20 @@ def select_keys(
     """The key columns of the table's owned rows."""
     columns = plan.key_columns[table.name]
     found = KeyRows(columns, len(table.pk))
-    condition = owned(plan, table, located.person, located.values_of)
-    if condition is None:
-        return found
-    query = sa.select(*(table.table.c[c] for c in columns)).where(condition)
-    for row in conn.execute(query):
-        found.rows[tuple(row[: len(table.pk)])] = tuple(row)
+    selected = [table.table.c[c] for c in columns]
+    cached = owned_statement(
+        plan, table, located, "keys", lambda where: sa.select(*selected).where(where)
+    )
+    if cached is not None:
+        result = conn.execute(*cached)
+    else:
+        condition = owned(plan, table, located.person, located.values_of)
+        if condition is None:
+            return found
+        result = conn.execute(sa.select(*selected).where(condition))
+    size = len(table.pk)
+    for row in result:
+        found.rows[tuple(row[:size])] = tuple(row)
     return found
 
 
@@ -178,34 +196,103 @@ def link_condition(
 ) -> ColumnElement[bool] | None:
     """One link as a condition; ``fold`` compares identities without case even where the
     map says the column is stored normalised (the search after an erasure does)."""
-    column = table.table.c[link.column]
-    expr: ColumnElement[Any] = column
-    if link.path is not None:
-        expr = json_text(plan.dialect, column, link.path, link.json_typed)
     if link.mentions:
+        column = table.table.c[link.column]
+        expr: ColumnElement[Any] = column
+        if link.path is not None:
+            expr = json_text(plan.dialect, column, link.path, link.json_typed)
         needles = sorted({v for kind in link.mentions for v in person.values(kind)})
         return contains_any(expr, needles) if needles else None
+    values = link_values(link, person, values_of, fold=fold)
+    if values is None:
+        return None
+    return _link_clause(plan, table, link, values, fold=fold)
+
+
+def link_values(
+    link: CompiledLink, person: Person, values_of: ValuesOf, *, fold: bool = False
+) -> list[Any] | None:
+    """The values an owning link compares with (None: it can match nothing)."""
     if link.identity is not None:
         values = sorted(person.values(link.identity))
         if not values:
             return None
         if link.link.ignore_case or fold:
             values = sorted({v.lower() for v in values})
-            expr = folded(expr, link.ci and link.path is None)
-        element = sa.Text() if link.path is not None else column.type
-        return member(plan.dialect, expr, values, element)
+        return values
     assert link.target is not None
     keys = list(values_of(*link.target))
     if not keys:
         return None
-    element = column.type
     if link.link.as_text or link.path is not None:
         keys = [str(k) for k in keys]
-        element = sa.Text()
-    condition = member(plan.dialect, expr, keys, element)
-    if link.when:
+    return keys
+
+
+def _link_clause(
+    plan: QueryPlan,
+    table: CompiledTable,
+    link: CompiledLink,
+    values: list[Any] | None,
+    *,
+    fold: bool = False,
+    name: str | None = None,
+) -> ColumnElement[bool]:
+    """An owning link compared with ``values``, or (PostgreSQL, ``values`` None) with the
+    array parameter ``name``, given when the statement runs."""
+    column = table.table.c[link.column]
+    expr: ColumnElement[Any] = column
+    if link.path is not None:
+        expr = json_text(plan.dialect, column, link.path, link.json_typed)
+    if link.identity is not None:
+        if link.link.ignore_case or fold:
+            expr = folded(expr, link.ci and link.path is None)
+        element: TypeEngine[Any] = sa.Text() if link.path is not None else column.type
+    else:
+        element = column.type
+        if link.link.as_text or link.path is not None:
+            element = sa.Text()
+    if values is None:
+        assert name is not None
+        condition = member_param(expr, name, element)
+    else:
+        condition = member(plan.dialect, expr, values, element)
+    if link.target is not None and link.when:
         condition = sa.and_(condition, *(table.table.c[c] == v for c, v in link.when))
     return condition
+
+
+def owned_statement(
+    plan: QueryPlan,
+    table: CompiledTable,
+    located: Located,
+    purpose: str,
+    build: Callable[[ColumnElement[bool]], Any],
+) -> tuple[Any, dict[str, Any]] | None:
+    """On PostgreSQL, the statement ``build(owned condition)`` made once per table and set
+    of matching links, and the values to run it with (None: elsewhere, or no link can
+    match). Building and caching a statement per request costs more than running it."""
+    if plan.dialect != "postgresql":
+        return None
+    values = [
+        None if link.mentions else link_values(link, located.person, located.values_of)
+        for link in table.links
+    ]
+    shape = tuple(v is not None for v in values)
+    if not any(shape):
+        return None
+    key = (purpose, table.name, shape)
+    statement = plan.statements.get(key)
+    if statement is None:
+        condition = sa.or_(
+            *(
+                _link_clause(plan, table, link, None, name=f"privaat_link_{i}")
+                for i, link in enumerate(table.links)
+                if shape[i]
+            )
+        )
+        statement = plan.statements[key] = build(condition)
+    return statement, {f"privaat_link_{i}": v for i, v in enumerate(values) if v is not None}
 
 
 def held(table: CompiledTable) -> ColumnElement[bool] | None:

@@ -66,7 +66,7 @@ def mask_rows(
     while True:
         query = sa.select(*pk, *sources).where(where).order_by(*pk).limit(MASK_BATCH)
         if last is not None:
-            query = query.where(_after(pk, last))
+            query = query.where(after(pk, last))
         rows = conn.execute(query).all()
         if not rows:
             return total
@@ -83,7 +83,51 @@ def mask_rows(
             return total
 
 
-def _after(pk: list[sa.Column[Any]], last: tuple[Any, ...]) -> ColumnElement[bool]:
+def mask_keyed(
+    conn: Connection,
+    dialect: str,
+    table: CompiledTable,
+    specs: Sequence[MaskSpec],
+    groups: Sequence[tuple[Sequence[tuple[Any, ...]], MaskInputs]],
+) -> int:
+    """Mask ``specs`` in the rows named by primary key, each group of keys with its own
+    inputs (a batch of persons: one UPDATE per ``MASK_BATCH`` rows whoever's they are); a
+    row named twice is masked with its first group's inputs. How many rows were read."""
+    if not specs:
+        return 0
+    inputs_of: dict[tuple[Any, ...], MaskInputs] = {}
+    for keys, inputs in groups:
+        for key in keys:
+            inputs_of.setdefault(tuple(key), inputs)
+    pk = table.pk_columns()
+    sources = [table.table.c[s.column] for s in specs]
+    wanted = list(inputs_of)
+    total = 0
+    for start in range(0, len(wanted), MASK_BATCH):
+        chunk = wanted[start : start + MASK_BATCH]
+        query = sa.select(*pk, *sources).where(member_tuple(dialect, pk, chunk)).order_by(*pk)
+        rows = conn.execute(query).all()
+        if not rows:
+            continue
+        keys = [tuple(r[: len(pk)]) for r in rows]
+        row_inputs = [inputs_of[k] for k in keys]
+        values: dict[str, ColumnElement[Any]] = {}
+        for i, (spec, column) in enumerate(zip(specs, sources, strict=True)):
+            per: dict[int, MaskInputs] = {}
+            masked = []
+            for r, inputs in zip(rows, row_inputs, strict=True):
+                own = per.get(id(inputs))
+                if own is None:
+                    own = per[id(inputs)] = dataclasses.replace(inputs, fixed=spec.fixed)
+                masked.append(_stored(spec, spec.new_value(r[len(pk) + i], own)))
+            values[spec.column] = _per_row(pk, keys, masked, column)
+        conn.execute(table.table.update().where(member_tuple(dialect, pk, keys)).values(values))
+        total += len(rows)
+    return total
+
+
+def after(pk: list[sa.Column[Any]], last: tuple[Any, ...]) -> ColumnElement[bool]:
+    """The rows after ``last`` in primary-key order (keyset pagination)."""
     after: ColumnElement[bool]
     if len(pk) == 1:
         after = pk[0] > last[0]
