@@ -13,7 +13,8 @@ What it does:
 2. access: for ``--access`` random customers one after another, finds the person (every
    identity across the map) and writes the complete export ZIP (JSON + CSV per table and
    the Art. 15 summary) to a temporary file, timing each request end to end;
-3. 100 access requests at once from ``--threads`` threads, each with its own connector;
+3. 100 access requests at once from ``--threads`` threads, each with its own connector, and
+   again from ``--processes`` worker processes (as ``privaat serve --workers`` runs them);
 4. erasure: ``--erase`` single erasures one after another, each its own transaction;
 5. bulk: ``--bulk`` erasures in batches of ``--batch`` persons, one transaction per batch;
 6. memory: gives one customer 1,000,000 extra login rows and exports that person, reporting
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
 import random
 import resource
@@ -140,6 +142,42 @@ def access(conn: Connector, who: Person, folder: Path) -> int:
     return sum(t.rows for t in result.tables)
 
 
+_worker: tuple[Connector, Path] | None = None
+
+
+def _start_worker(url: str, folder: str) -> None:
+    """A worker process's own connector, warmed up (plan compiled, pool open)."""
+    global _worker
+    _worker = (connector(url), Path(folder))
+    access(_worker[0], person(3), _worker[1])
+
+
+def _worker_access(n: int) -> bool:
+    assert _worker is not None
+    try:
+        access(_worker[0], person(n), _worker[1])
+    except Exception:  # counted by the caller, the run goes on
+        return False
+    return True
+
+
+def _ready(_n: int) -> bool:
+    return True
+
+
+def at_once_in_processes(
+    url: str, folder: Path, ids: Sequence[int], processes: int
+) -> tuple[float, int]:
+    """Requests sent at once to ``processes`` workers (as the service runs): (seconds, failed)."""
+    context = multiprocessing.get_context("spawn")  # no connection is shared with a fork
+    with context.Pool(processes, initializer=_start_worker, initargs=(url, str(folder))) as pool:
+        pool.map(_ready, range(processes * 4), chunksize=1)  # every worker up and warm
+        start = time.perf_counter()
+        done = pool.map(_worker_access, ids, chunksize=1)
+        took = time.perf_counter() - start
+    return took, done.count(False)
+
+
 def timed(work: Callable[[], object], runs: int) -> list[float]:
     out = []
     for _ in range(runs):
@@ -166,6 +204,7 @@ def main() -> None:
     parser.add_argument("--access", type=int, default=300)
     parser.add_argument("--at-once", type=int, default=100)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--erase", type=int, default=300)
     parser.add_argument("--bulk", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
@@ -226,6 +265,14 @@ def main() -> None:
         )
         for c in conns:
             c.close()
+
+        took, failures = at_once_in_processes(url, folder, at_once_ids, args.processes)
+        print(
+            f"{args.at_once} access requests at once ({args.processes} processes, as "
+            f"`privaat serve --workers {args.processes}` runs): {took:.2f} s, "
+            f"{args.at_once / took:.0f} requests/s, {failures} failed",
+            flush=True,
+        )
 
         queue = iter(erase_ids)
         ms = timed(lambda: conn.erase([person(next(queue))]), len(erase_ids))
