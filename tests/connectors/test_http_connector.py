@@ -188,8 +188,9 @@ def test_a_missing_api_key_variable_is_named() -> None:
 
 def test_a_placeholder_that_is_not_an_identity_is_refused() -> None:
     store = _store("http://127.0.0.1:9")
+    assert store.find is not None
     bad = store.model_copy(
-        update={"find": store.find.model_copy(update={"url": "http://x/{password}"})}  # type: ignore[union-attr]
+        update={"find": store.find.model_copy(update={"url": "http://x/{password}"})}
     )
     with pytest.raises(UsageError, match="may only name"):
         connect(bad, _context())

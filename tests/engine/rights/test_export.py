@@ -16,7 +16,7 @@ from typing import Any
 from privaat.connectors.base import Collection
 from privaat.core.policy.loader import load_policy
 from privaat.core.policy.model import Lang
-from privaat.engine.rights.export import ExportedTable, write_export
+from privaat.engine.rights.export import ExportedTable, SummaryWriter, write_export
 from privaat.engine.rights.summary import summary_files
 from privaat.examples import example_text
 
@@ -51,7 +51,7 @@ def _logins(n: int) -> Collection:
     )
 
 
-def _summary(lang: Lang, portability: bool = False):  # type: ignore[no-untyped-def]
+def _summary(lang: Lang, portability: bool = False) -> SummaryWriter:
     def write(tables: tuple[ExportedTable, ...]) -> list[tuple[str, str]]:
         return summary_files(
             POLICY,

@@ -148,10 +148,15 @@ def link_candidates(schema: SchemaInfo) -> list[Candidate]:
             match = naming.KEY_SUFFIX.match(column.name)
             stem = match.group(1) if match else column.name
             target = naming.table_for(stem, names)
-            if target is not None and target != table.name:
-                key = single_key(schema.table(target))  # type: ignore[arg-type]
+            target_table = schema.table(target) if target is not None else None
+            if target_table is not None and target_table.name != table.name:
+                key = single_key(target_table)
                 if key is not None:
-                    out.append(Candidate(table.name, column.name, target, key.name, key.kind, True))
+                    out.append(
+                        Candidate(
+                            table.name, column.name, target_table.name, key.name, key.kind, True
+                        )
+                    )
                     continue
             if match is None:
                 continue

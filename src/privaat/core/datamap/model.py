@@ -136,8 +136,10 @@ class Link(MapModel):
     @property
     def source_columns(self) -> tuple[str, ...]:
         """The columns of this table the link reads."""
-        own = self.column if self.column is not None else self.json_value.column  # type: ignore[union-attr]
-        return (own, *(self.when or {}))
+        if self.column is not None:
+            return (self.column, *(self.when or {}))
+        assert self.json_value is not None  # the validator allows exactly one of the two
+        return (self.json_value.column, *(self.when or {}))
 
 
 class PersonalField(MapModel):
