@@ -308,3 +308,10 @@ def test_a_letter_received_earlier_counts_from_its_receipt(
             actor="cli",
             received_at=clock.now() + dt.timedelta(hours=1),
         )
+
+
+def test_a_reference_never_reads_as_a_command_line_option() -> None:
+    # About one in 64 random references would start with "-"; 2,000 make missing it unlikely.
+    references = {records.new_reference() for _ in range(2000)}
+    assert len(references) == 2000
+    assert not any(r.startswith("-") for r in references)

@@ -38,7 +38,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def new_reference() -> str:
-    return secrets.token_urlsafe(REFERENCE_BYTES)
+    """A fresh reference that never starts with "-", which a command line would read as an
+    option (``privaat request verify ORG -n7cy…`` fails)."""
+    while True:
+        reference = secrets.token_urlsafe(REFERENCE_BYTES)
+        if not reference.startswith("-"):
+            return reference
 
 
 def get(session: Session, org_id: int, reference: str, *, lock: bool = False) -> RightsRequest:
