@@ -7,14 +7,36 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from privaat.core.datamap.model import DataMap, Hold, JsonPath, Link, PersonalField, Store, Table
+from privaat.core.datamap.model import (
+    Aggregate,
+    DataMap,
+    GroupBy,
+    Hold,
+    JsonPath,
+    Link,
+    PersonalField,
+    Retain,
+    Store,
+    Table,
+)
 
 DOC = Path(__file__).parents[1] / "docs" / "datamap.md"
 
 
 def test_every_key_of_the_map_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
-    models: list[type[BaseModel]] = [DataMap, Store, Table, Link, PersonalField, Hold, JsonPath]
+    models: list[type[BaseModel]] = [
+        DataMap,
+        Store,
+        Table,
+        Link,
+        PersonalField,
+        Hold,
+        JsonPath,
+        Retain,
+        Aggregate,
+        GroupBy,
+    ]
     missing = [
         f"{model.__name__}.{field.alias or name}"
         for model in models

@@ -13,6 +13,7 @@ from privaat.cli import db as db_commands
 from privaat.cli import policy as policy_commands
 from privaat.cli import request_work
 from privaat.cli import requests as request_commands
+from privaat.cli import retention as retention_commands
 from privaat.cli import staff as staff_commands
 from privaat.cli.demo import demo_command
 from privaat.cli.errors import exit_code_for, print_error
@@ -43,6 +44,7 @@ request_commands.app.command("holds")(request_work.holds_command)
 app.add_typer(request_commands.app, name="request")
 app.add_typer(request_work.task_app, name="task")
 app.add_typer(request_commands.outbox_app, name="outbox")
+app.add_typer(retention_commands.app, name="retention")
 app.command("serve")(serve_command)
 app.command("init")(init_command)
 app.command("demo")(demo_command)

@@ -12,14 +12,15 @@ Connectors never log values they read: personal data stays out of application lo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from privaat.core.datamap.model import IdentityKind, Store
 from privaat.core.policy.model import Policy
+from privaat.core.retention import Sweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class Step(StrEnum):
     CASCADE = "cascade"  # removed or nulled by the database's own ON DELETE rule
     RECTIFY = "rectify"  # values replaced by the corrected ones
     MANUAL = "manual"  # a staff member must act (manual store, or a blocked row)
+    AGGREGATE = "aggregate"  # counted into anonymous statistics, then deleted (retention)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,27 @@ class Rectification:
     value: str
 
 
+@dataclass(frozen=True, slots=True)
+class SweepBatch:
+    """What one committed batch of a retention sweep did."""
+
+    lines: tuple[PlanLine, ...]
+    rows: int  # the expired rows (or persons) this batch handled
+    last: tuple[Any, ...] | None  # the last primary key handled: where the next batch starts
+
+
+@runtime_checkable
+class Retainer(Protocol):
+    """A connector that runs retention sweeps (the SQL connector; plugins may too)."""
+
+    def plan_retention(self, sweep: Sweep) -> list[PlanLine]:
+        """What the sweep would do today, per table and step; nothing changes."""
+
+    def sweep(self, sweep: Sweep, after: tuple[Any, ...] | None = None) -> Iterator[SweepBatch]:
+        """Carry the sweep out, one committed transaction per yielded batch; ``after``
+        resumes after that primary key."""
+
+
 @runtime_checkable
 class Connector(Protocol):
     """One store of the data map. Created by the registry, closed by its user."""
@@ -196,3 +219,20 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(self.factories)
+
+
+def merge_lines(lines: Iterable[PlanLine]) -> list[PlanLine]:
+    """Lines of the same store, table, step, columns, detail and end date added up."""
+    merged: dict[tuple[Any, ...], PlanLine] = {}
+    for line in lines:
+        key = (line.store, line.table, line.step, line.columns, line.detail, line.until)
+        found = merged.get(key)
+        if found is None:
+            merged[key] = line
+        else:
+            merged[key] = replace(
+                found,
+                rows=found.rows + line.rows,
+                examples=tuple(dict.fromkeys(found.examples + line.examples))[:3],
+            )
+    return list(merged.values())

@@ -67,6 +67,19 @@ class Duration:
         shifted = date(year, month, day)
         return date.fromordinal(shifted.toordinal() + self.days)
 
+    def oldest_within(self, today: date) -> date:
+        """The earliest start whose period has not run out on ``today``: the smallest day
+        ``d`` with ``add_to(d) > today``. Whatever started before it has expired."""
+        low = date.fromordinal(max(1, today.toordinal() - int(self.approx_days()) - 40))
+        high = date.fromordinal(today.toordinal() + 1)
+        while low < high:  # add_to is monotonic in the start day
+            mid = date.fromordinal(low.toordinal() + (high.toordinal() - low.toordinal()) // 2)
+            if self.add_to(mid) > today:
+                high = mid
+            else:
+                low = date.fromordinal(mid.toordinal() + 1)
+        return low
+
     def longer_than(self, other: Duration) -> bool:
         """True when this duration is longer than `other` from every start date."""
         return self.approx_days() > other.approx_days() + 3

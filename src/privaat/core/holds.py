@@ -29,17 +29,4 @@ def held_since(hold: StatutoryHold, today: dt.date) -> dt.date:
         while hold_ends(hold, dt.date(year, 1, 1)) <= today:
             year += 1
         return dt.date(year, 1, 1)
-    return _earliest_held(hold, today)
-
-
-def _earliest_held(hold: StatutoryHold, today: dt.date) -> dt.date:
-    """Smallest date d with d + duration > today (add_to is monotonic in d)."""
-    low = today - dt.timedelta(days=int(hold.duration.approx_days()) + 40)
-    high = today
-    while low < high:
-        mid = low + (high - low) // 2
-        if hold.duration.add_to(mid) > today:
-            high = mid
-        else:
-            low = mid + dt.timedelta(days=1)
-    return low
+    return hold.duration.oldest_within(today)

@@ -435,6 +435,52 @@ class ExportFile(Base):
     expires_at: Mapped[dt.datetime]
 
 
+# --------------------------------------------------------------------------- retention
+
+
+class RetentionRun(Base):
+    """One retention sweep of an organisation: every bound rule, for one day."""
+
+    __tablename__ = "retention_run"
+    __table_args__ = (Index("ix_retention_run_org", "org_id", "status", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"))
+    day: Mapped[dt.date] = mapped_column(Date)  # the day the sweep counts periods to
+    rules: Mapped[str | None] = mapped_column(Text)  # JSON list of rule ids; None: all
+    status: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    started_by: Mapped[str] = mapped_column(String(100))  # cli, schedule, staff:1...
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[str | None] = mapped_column(Text)  # JSON: the finished run's report
+
+
+class RetentionProgress(Base):
+    """How far one rule of a run got in one table: resumed from ``last_key`` after a kill."""
+
+    __tablename__ = "retention_progress"
+    __table_args__ = (UniqueConstraint("run_id", "sweep"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("retention_run.id"))
+    sweep: Mapped[str] = mapped_column(String(300))  # rule:store.table
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_key: Mapped[str | None] = mapped_column(Text)  # JSON primary key
+    lines: Mapped[str] = mapped_column(Text, default="[]")  # JSON: what was done so far
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SweepLease(Base):
+    """Who runs an organisation's sweep now: two workers never sweep at once."""
+
+    __tablename__ = "sweep_lease"
+
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisation.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:random
+    expires_at: Mapped[dt.datetime]
+
+
 def table(model: type[Base]) -> Table:
     """A model's table, typed as one (``__table__`` is typed as any FromClause)."""
     return Base.metadata.tables[model.__tablename__]

@@ -25,17 +25,24 @@ from privaat.connectors.base import (
     Person,
     PlanLine,
     Rectification,
+    SweepBatch,
+    merge_lines,
 )
 from privaat.connectors.sql import erase as erasing
 from privaat.connectors.sql import export as exporting
 from privaat.connectors.sql import rectify as rectifying
+from privaat.connectors.sql import retain as retaining
 from privaat.connectors.sql import search as searching
 from privaat.connectors.sql.batch import plan_batch
 from privaat.connectors.sql.compile import QueryPlan
 from privaat.connectors.sql.engine import WRITE, reading
 from privaat.connectors.sql.locate import locate
-from privaat.core.datamap.model import Store
+from privaat.core.datamap.model import RetentionScope, Store
+from privaat.core.retention import Sweep
 from privaat.errors import Conflict, StoreFailed
+
+#: Persons erased per transaction by a person-scope retention sweep.
+PERSON_BATCH = 200
 
 
 class SqlConnector:
@@ -90,6 +97,32 @@ class SqlConnector:
     def search(self, person: Person, keys: Mapping[str, Sequence[Any]] | None = None) -> list[Hit]:
         with self._errors("search"), reading(self.engine) as conn:
             return searching.search(conn, self.plan, person, keys)
+
+    def plan_retention(self, sweep: Sweep) -> list[PlanLine]:
+        with self._errors("plan a retention sweep"), reading(self.engine) as conn:
+            return retaining.plan(conn, self.plan, sweep)
+
+    def sweep(self, sweep: Sweep, after: tuple[Any, ...] | None = None) -> Iterator[SweepBatch]:
+        if sweep.scope is RetentionScope.PERSON:
+            yield from self._sweep_persons(sweep, after)
+            return
+        with self._errors("run a retention sweep"):
+            yield from retaining.run(self._writing, self.plan, sweep, self._key, after=after)
+
+    def _sweep_persons(self, sweep: Sweep, after: tuple[Any, ...] | None) -> Iterator[SweepBatch]:
+        last = after
+        while True:
+            with self._errors("run a retention sweep"), reading(self.engine) as conn:
+                batch = retaining.expired_persons(conn, self.plan, sweep, PERSON_BATCH, last)
+            if not batch:
+                return
+            outcomes = self.erase([person for _, person in batch])
+            lines = merge_lines(line for outcome in outcomes for line in outcome.lines)
+            last = batch[-1][0]
+            yield SweepBatch(tuple(lines), len(batch), last)
+
+    def _writing(self) -> Connection:
+        return self.engine.connect().execution_options(**WRITE)
 
     def _plans(self, conn: Connection, persons: Sequence[Person]) -> list[erasing.PersonErasure]:
         """The batch planned set-based when the store allows it, else person by person."""

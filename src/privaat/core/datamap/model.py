@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from privaat.core.duration import DurationField
 from privaat.core.policy.model import CategoryKey, Id, Text
 
 #: A database identifier as the map writes it: a table or column name.
@@ -177,6 +178,95 @@ class Hold(MapModel):
     )
 
 
+#: A value a ``where`` condition compares a column with.
+Scalar = str | int | bool
+
+
+class Period(StrEnum):
+    """How a date is rounded when rows are counted into statistics."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class GroupBy(MapModel):
+    """One column of the statistics table: a column of the swept rows, maybe rounded."""
+
+    column: Name = Field(description="The column of the swept table.")
+    into: Name | None = Field(
+        None, description="Its column in the statistics table (default: same)."
+    )
+    period: Period | None = Field(
+        None, description="For a date or timestamp column: count per day, month or year."
+    )
+
+    @property
+    def target(self) -> str:
+        return self.into or self.column
+
+
+class Aggregate(MapModel):
+    """Where ``action: aggregate`` counts the rows before they are deleted.
+
+    The statistics table has a unique key over the ``by`` columns and an integer ``count``
+    column; each batch adds its counts to the matching row (or inserts it). Nothing personal
+    may be among ``by``: privaat refuses a column the map lists as a personal field.
+    """
+
+    into: Name = Field(description="The statistics table (in the same database).")
+    by: list[GroupBy] = Field(min_length=1, description="What the counts are grouped by.")
+    count: Name = Field("count", description="The statistics table's count column.")
+
+
+class RetentionScope(StrEnum):
+    """What a retention rule removes once its period has run out."""
+
+    ROWS = "rows"  # the table's expired rows (and rows that belong to them)
+    PERSON = "person"  # the whole person, in this store, as an erasure request would
+
+
+class Retain(MapModel):
+    """A retention rule of the policy bound to this table's rows.
+
+    The period runs from the ``from`` column (default: the table's ``created``); for a rule
+    triggered by the person's last activity, from the latest activity timestamp of the person
+    across every table of the store. ``where`` narrows the rule to rows in a state (a
+    contract ended, a procedure closed). A rule the policy states without a maximum ("as long
+    as needed") is bound with ``after``: the period the company applies; ``after`` may also
+    be shorter than the policy's maximum, never longer.
+    """
+
+    rule: Id = Field(description="A retention rule of the policy.")
+    scope: RetentionScope = Field(
+        RetentionScope.ROWS,
+        description="rows: the expired rows go; person: an expired row's person is erased "
+        "from the store (a table of persons; required for last_activity).",
+    )
+    from_column: Name | None = Field(
+        None,
+        alias="from",
+        description="The date or timestamp the period runs from (the cancellation, the "
+        "contract's end, the procedure's end). Default: the table's created.",
+    )
+    where: dict[Name, Scalar | list[Scalar]] | None = Field(
+        None,
+        description="Only rows where these columns hold these values (a list: any of them), "
+        "e.g. {status: [cancelled, ended]}.",
+    )
+    after: DurationField | None = Field(
+        None,
+        description="The period applied (ISO 8601): needed when the policy's rule has no "
+        "maximum; at most the policy's maximum.",
+    )
+    aggregate: Aggregate | None = Field(
+        None, description="For a rule with action aggregate: where the rows are counted."
+    )
+    guessed: bool = Field(False, description="Proposed by datamap generate; review it.")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
 class Table(MapModel):
     """A table (or collection) that holds personal data."""
 
@@ -201,6 +291,10 @@ class Table(MapModel):
         None,
         description="The application's 'deleted' flag or timestamp: such rows are still "
         "personal data, exported and erased like the others.",
+    )
+    retention: list[Retain] = Field(
+        default_factory=list,
+        description="The policy's retention rules that apply to this table's rows.",
     )
     guessed: bool = Field(False, description="Proposed by datamap generate; review it.")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from privaat.core.datamap.model import DataMap, Link, Table
-from privaat.core.policy.model import Policy
+from privaat.core.datamap.model import DataMap, Link, Masking, RetentionScope, Table
+from privaat.core.policy.model import Policy, RetentionAction, Trigger
 from privaat.core.yamlsource import Path
 
 SQL_CONNECTORS = frozenset({"postgresql", "mysql", "sqlite"})
@@ -138,5 +138,115 @@ def _policy_problems(base: Path, tables: list[Table], policy: Policy) -> list[tu
                     f"hold {table.hold.id!r} is not a statutory hold of the policy "
                     f"(the policy has: {shown})",
                 )
+            )
+        problems.extend(_retention_problems(here, table, tables, policy))
+    return problems
+
+
+#: Masking strategies whose result privaat recognises, so that an anonymised row is not
+#: swept again (see connectors/sql/retain.py).
+RECOGNISABLE = frozenset({Masking.NULL, Masking.FIXED, Masking.UNIQUE_RANDOM})
+
+
+def _retention_problems(
+    here: Path, table: Table, tables: list[Table], policy: Policy
+) -> list[tuple[Path, str]]:
+    """A retention binding that cannot run as the policy's rule says."""
+    problems: list[tuple[Path, str]] = []
+    rules = {r.id: r for r in policy.retention}
+    personal = {f.column for f in table.fields}
+    for rid, count in Counter(b.rule for b in table.retention).items():
+        if count > 1:
+            last = max(i for i, b in enumerate(table.retention) if b.rule == rid)
+            problems.append(((*here, "retention", last, "rule"), f"rule {rid!r} is bound twice"))
+    for bi, binding in enumerate(table.retention):
+        at: Path = (*here, "retention", bi)
+        rule = rules.get(binding.rule)
+        if rule is None:
+            shown = ", ".join(sorted(rules)) or "none"
+            problems.append(
+                (
+                    (*at, "rule"),
+                    f"{binding.rule!r} is not a retention rule of the policy (it has: {shown})",
+                )
+            )
+            continue
+
+        def add(key: str, message: str, at: Path = at) -> None:
+            problems.append(((*at, key), message))
+
+        if rule.trigger is Trigger.LAST_ACTIVITY and binding.scope is not RetentionScope.PERSON:
+            add(
+                "rule",
+                f"rule {rule.id!r} counts from the last activity: bind it with "
+                "scope: person on the table of persons",
+            )
+        if binding.scope is RetentionScope.PERSON:
+            if not table.person:
+                add("scope", "scope: person needs a table of persons (person: true)")
+            if rule.action is not RetentionAction.DELETE:
+                add(
+                    "scope",
+                    f"scope: person erases the person; rule {rule.id!r} says "
+                    f"{rule.action.value}: bind it with scope: rows",
+                )
+        start = binding.from_column or (
+            None if rule.trigger is Trigger.LAST_ACTIVITY else table.created
+        )
+        if rule.trigger in {Trigger.CONTRACT_END, Trigger.EVENT, Trigger.PROCEDURE_END}:
+            if binding.from_column is None:
+                what = rule.event or rule.trigger.value.replace("_", " ")
+                add(
+                    "rule", f"rule {rule.id!r} runs from the {what}: name its date column with from"
+                )
+        elif rule.trigger is not Trigger.LAST_ACTIVITY and start is None:
+            add(
+                "rule",
+                f"rule {rule.id!r} runs from collection: name the date column with "
+                "from, or give the table created",
+            )
+        period = binding.after if binding.after is not None else rule.maximum
+        if period is None and rule.trigger is not Trigger.SCHEDULE:
+            add(
+                "rule",
+                f"the policy's rule {rule.id!r} states no maximum: bind it with "
+                "after, the period the company applies (e.g. after: P6M)",
+            )
+        if (
+            binding.after is not None
+            and rule.maximum is not None
+            and binding.after.longer_than(rule.maximum)
+        ):
+            add(
+                "after",
+                f"after {binding.after} is longer than the policy's maximum "
+                f"{rule.maximum} for rule {rule.id!r}",
+            )
+        if rule.action is RetentionAction.AGGREGATE and binding.aggregate is None:
+            add("rule", f"rule {rule.id!r} aggregates: say where with aggregate (into, by)")
+        if binding.aggregate is not None:
+            if rule.action is not RetentionAction.AGGREGATE:
+                add("aggregate", f"rule {rule.id!r} says {rule.action.value}, not aggregate")
+            for gi, group in enumerate(binding.aggregate.by):
+                if group.column in personal:
+                    problems.append(
+                        (
+                            (*at, "aggregate", "by", gi, "column"),
+                            f"{group.column!r} is personal data: statistics may not keep it",
+                        )
+                    )
+            if any(t.name == binding.aggregate.into for t in tables):
+                add(
+                    "aggregate",
+                    f"{binding.aggregate.into!r} is a table of personal data; "
+                    "statistics go into a table of their own",
+                )
+        if rule.action is RetentionAction.ANONYMISE and not any(
+            f.erase in RECOGNISABLE for f in table.fields
+        ):
+            add(
+                "rule",
+                f"rule {rule.id!r} anonymises: the table needs a field masked with "
+                "null, fixed or unique_random, so that an anonymised row is not swept again",
             )
     return problems
