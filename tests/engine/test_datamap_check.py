@@ -166,3 +166,28 @@ def test_a_wrong_connector_is_an_error(company_url: str) -> None:
     loaded = _map(company_url, (f"connector: {connector_of(company_url)}", f"connector: {wrong}"))
     findings = check_datamap(loaded, environ={ENV: company_url})
     assert [f.code for f in _errors(findings)] == ["DM003"]
+
+
+def test_retention_bindings_are_checked_against_the_database(company_url: str) -> None:
+    loaded = _map(
+        company_url,
+        (
+            "hold: {id: invoices, date: issued_on}",
+            "hold: {id: invoices, date: issued_on}\n"
+            "        retention:\n"
+            "          - {rule: records, from: buyer_name, where: {stat: paid}}\n"
+            "          - rule: stats\n"
+            "            aggregate: {into: newsletter, by: [{column: total, period: day}]}",
+        ),
+    )
+    findings = _errors(check_datamap(loaded, environ={ENV: company_url}))
+    codes = [(f.code, f.message) for f in findings]
+    dm112 = [m for c, m in codes if c == "DM112"]
+    assert any("invoices.buyer_name" in m for m in dm112)
+    assert any("a period rounds dates only" in m for m in dm112)
+    assert any(c == "DM102" and "invoices.stat" in m for c, m in codes)
+    dm113 = [f for f in findings if f.code == "DM113"]
+    assert len(dm113) == 1
+    assert "'newsletter' lacks the columns" in dm113[0].message
+    # four lines below the hold in the edited map
+    assert dm113[0].line == _line_of(loaded, "hold: {id: invoices, date: issued_on}") + 4

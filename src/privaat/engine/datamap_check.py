@@ -26,7 +26,15 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from privaat.connectors.introspect import connection_problem, describe, open_engine
 from privaat.core.datamap.columns import personal_columns
 from privaat.core.datamap.loader import LoadedDataMap
-from privaat.core.datamap.model import IdentityKind, Link, Masking, RowAction, Store, Table
+from privaat.core.datamap.model import (
+    IdentityKind,
+    Link,
+    Masking,
+    Retain,
+    RowAction,
+    Store,
+    Table,
+)
 from privaat.core.datamap.refs import SQL_CONNECTORS
 from privaat.core.datamap.schema import ColumnInfo, ColumnKind, SchemaInfo, TableInfo, same_key_type
 from privaat.core.yamlsource import Path as DocPath
@@ -280,6 +288,57 @@ class _TableCheck:
             self.temporal(self.table.created, ("created",))
         if self.table.soft_delete is not None:
             self.column(self.table.soft_delete, ("soft_delete",))
+        for bi, binding in enumerate(self.table.retention):
+            self.retention(("retention", bi), binding)
+
+    def retention(self, path: DocPath, binding: Retain) -> None:
+        if binding.from_column is not None:
+            found = self.column(binding.from_column, (*path, "from"))
+            if found is not None and not found.kind.is_temporal:
+                self.add(
+                    "DM112",
+                    Severity.ERROR,
+                    (*path, "from"),
+                    f"the retention period runs from {self.table.name}.{found.name}, a "
+                    f"{found.kind.value} column, not a date",
+                    "name the date or date-time column the period starts from",
+                )
+        for name in binding.where or {}:
+            self.column(name, (*path, "where", name))
+        aggregate = binding.aggregate
+        if aggregate is None:
+            return
+        for gi, group in enumerate(aggregate.by):
+            found = self.column(group.column, (*path, "aggregate", "by", gi, "column"))
+            if found is not None and group.period is not None and not found.kind.is_temporal:
+                self.add(
+                    "DM112",
+                    Severity.ERROR,
+                    (*path, "aggregate", "by", gi, "period"),
+                    f"{self.table.name}.{found.name} is a {found.kind.value} column: a period "
+                    "rounds dates only",
+                    "remove period, or name a date or date-time column",
+                )
+        into = self.schema.table(aggregate.into)
+        if into is None:
+            return  # created by the first sweep, with its unique key
+        targets = {g.target for g in aggregate.by}
+        missing = sorted((targets | {aggregate.count}) - {c.name for c in into.columns})
+        unique = any(set(u) == targets for u in into.uniques) or set(into.primary_key) == targets
+        if missing or not unique:
+            what = (
+                f"lacks the columns {', '.join(missing)}"
+                if missing
+                else f"has no unique key over ({', '.join(sorted(targets))})"
+            )
+            self.add(
+                "DM113",
+                Severity.ERROR,
+                (*path, "aggregate", "into"),
+                f"the statistics table {aggregate.into!r} {what}: counts cannot be added up",
+                f"add a unique key over ({', '.join(sorted(targets))}) and a {aggregate.count} "
+                "column, or name a table that does not exist yet (privaat creates it)",
+            )
 
     def temporal(self, name: str, path: DocPath) -> None:
         found = self.column(name, path)
