@@ -113,6 +113,11 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/p/{org}/export/{token}"): "public",
     ("GET", "/api/v1/orgs/{org}/tasks"): Scope.REQUESTS_READ,
     ("POST", "/api/v1/orgs/{org}/tasks/{task_id}/done"): Scope.REQUESTS_EXECUTE,
+    # Retention: plans and reports hold counts and keys, never a personal value.
+    ("GET", "/api/v1/orgs/{org}/retention/plan"): Scope.RETENTION_READ,
+    ("POST", "/api/v1/orgs/{org}/retention/run"): Scope.RETENTION_RUN,
+    ("GET", "/api/v1/orgs/{org}/retention/runs"): Scope.RETENTION_READ,
+    ("GET", "/api/v1/orgs/{org}/retention/runs/{run_id}"): Scope.RETENTION_READ,
     ("GET", "/p/{org}/verify/{token}"): "public",
     ("POST", "/p/{org}/verify/{token}"): "public",
 }

@@ -32,6 +32,8 @@ class Scope(StrEnum):
     REQUESTS_READ = "requests:read"  # rights requests and their plans (personal data, audited)
     REQUESTS_WRITE = "requests:write"  # intake, verification, extension, rejection
     REQUESTS_EXECUTE = "requests:execute"  # run a plan: export, erase, rectify
+    RETENTION_READ = "retention:read"  # sweep plans and reports (counts, no personal data)
+    RETENTION_RUN = "retention:run"  # start a sweep: deletes from the company's databases
     STAFF_ADMIN = "staff:admin"  # staff accounts, roles and API tokens
 
 
@@ -61,6 +63,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.AUDIT_READ,
             Scope.DATAMAP_READ,
             Scope.REQUESTS_READ,
+            Scope.RETENTION_READ,
         }
     ),
 }

@@ -147,6 +147,7 @@ def run(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) the organisation's sweep; the finished run's report."""
+    check(store, org_id, runtime, rules)  # a missing policy or map, an unknown rule: no run
     with lease(store, org_id, runtime) as renew:
         run_id, day, wanted = _open_run(store, org_id, runtime, rules, started_by)
         day_runtime = dataclasses.replace(runtime, clock=_DayClock(day))
@@ -162,6 +163,13 @@ def run(
             _fail(store, run_id, exc, runtime)
             raise
         return _finish(store, org_id, run_id, found, policy, extra, runtime)
+
+
+def check(
+    store: Store, org_id: int, runtime: Runtime, rules: Sequence[str] | None = None
+) -> None:
+    """UsageError when the organisation cannot sweep: no policy, no data map, unknown rule."""
+    _sweeps(store, org_id, runtime, local_date(runtime.clock.now()), rules)
 
 
 def _open_run(
@@ -424,6 +432,15 @@ def lease(store: Store, org_id: int, runtime: Runtime) -> Iterator[Callable[[], 
             session.execute(
                 delete(SweepLease).where(SweepLease.org_id == org_id, SweepLease.holder == me)
             )
+
+
+def check_free(store: Store, org_id: int) -> None:
+    """Conflict when a live process holds the organisation's sweep lease."""
+    now = dt.datetime.now(dt.UTC)
+    with store.reading() as session:
+        current = session.get(SweepLease, org_id)
+        if current is not None and current.expires_at > now and _alive(current.holder):
+            raise Conflict("a retention sweep of this organisation is running")
 
 
 def _expiry(runtime: Runtime) -> dt.datetime:

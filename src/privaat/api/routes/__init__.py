@@ -11,6 +11,7 @@ from privaat.api.routes import (
     public,
     request_work,
     requests,
+    retention,
     staff,
     subjects,
 )
@@ -26,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     datamap.router,
     requests.router,
     request_work.router,
+    retention.router,
 ]
