@@ -7,6 +7,8 @@ built-in secret key, so that a production install can never sign links with a kn
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -18,6 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEVELOPMENT_SECRET = "privaat-development-secret-do-not-use-in-production"
 
 Environment = Literal["development", "test", "production"]
+TaskQueue = Literal["inprocess", "procrastinate"]
+
+_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
 class Settings(BaseSettings):
@@ -91,6 +96,28 @@ class Settings(BaseSettings):
         30, ge=1, le=365, description="Days an export stays available for download."
     )
 
+    retention_schedule: str = Field(
+        "03:00",
+        description="When the service runs each organisation's retention sweep: a time of day "
+        "(HH:MM) in Brussels time, daily; off: no scheduled sweeps.",
+    )
+    task_queue: TaskQueue = Field(
+        "inprocess",
+        description="Where scheduled work runs: inprocess (inside `privaat serve`, the embedded "
+        "default) or procrastinate (a queue on privaat's PostgreSQL, run by `privaat worker`).",
+    )
+
+    @field_validator("retention_schedule")
+    @classmethod
+    def _retention_schedule(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value == "off":
+            return value
+        found = _TIME_OF_DAY.fullmatch(value)
+        if found is None:
+            raise ValueError("expected a time of day as HH:MM (Brussels time) or off")
+        return f"{int(found.group(1)):02d}:{found.group(2)}"
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: str | None) -> str | None:
@@ -118,9 +145,25 @@ class Settings(BaseSettings):
             raise ValueError("PRIVAAT_SECRET_KEY must be at least 32 characters long")
         return self
 
+    @model_validator(mode="after")
+    def _procrastinate_needs_postgresql(self) -> Settings:
+        if self.task_queue == "procrastinate" and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "PRIVAAT_TASK_QUEUE=procrastinate needs privaat's store on PostgreSQL: set "
+                "PRIVAAT_DATABASE_URL to postgresql+psycopg://user@host/db"
+            )
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def retention_time(self) -> dt.time | None:
+        """The daily time of the retention sweeps (Brussels time); None when off."""
+        if self.retention_schedule == "off":
+            return None
+        return dt.time.fromisoformat(self.retention_schedule)
 
 
 def settings_markdown() -> str:

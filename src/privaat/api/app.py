@@ -14,6 +14,9 @@ from privaat.api.routes import ROUTERS
 from privaat.api.routes.consent import ConsentFastPath
 from privaat.core.clock import Clock, SystemClock
 from privaat.engine.audit import Sealer
+from privaat.engine.datamaps import DataMapCache
+from privaat.engine.rights.execute import Runtime
+from privaat.engine.schedule import Scheduler
 from privaat.settings import Settings
 from privaat.store.db import Store
 
@@ -34,16 +37,35 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # audit_seal_seconds whatever is left pending (engine/audit.py, Sealer).
     sealer = Sealer(services.store, services.settings.audit_seal_seconds)
     sealer.start()
+    # The retention schedule, in this process when no task queue runs it (engine/schedule.py).
+    scheduler: Scheduler | None = None
+    if app.state.schedule and services.settings.task_queue == "inprocess":
+        runtime = Runtime(
+            services.settings, services.clock, policies=services.policies, maps=DataMapCache()
+        )
+        scheduler = Scheduler(services.store, runtime)
+        scheduler.start()
+    app.state.scheduler = scheduler
     try:
         yield
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         sealer.stop()
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    schedule: bool = False,
 ) -> FastAPI:
-    """Build the API. The store's schema must be migrated already (``privaat db upgrade``)."""
+    """Build the API. The store's schema must be migrated already (``privaat db upgrade``).
+
+    With ``schedule`` (what ``privaat serve`` asks for) and ``PRIVAAT_TASK_QUEUE=inprocess``,
+    the app also runs the retention schedule while it lives.
+    """
     services = Services(
         settings=settings,
         store=store or Store(settings.database_url),
@@ -62,6 +84,7 @@ def create_app(
         },
     )
     app.state.services = services
+    app.state.schedule = schedule
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -19,6 +19,7 @@ from privaat.cli.demo import demo_command
 from privaat.cli.errors import exit_code_for, print_error
 from privaat.cli.init import init_command
 from privaat.cli.serve import serve_command
+from privaat.cli.worker import worker_command
 from privaat.errors import PrivaatError
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ app.add_typer(request_work.task_app, name="task")
 app.add_typer(request_commands.outbox_app, name="outbox")
 app.add_typer(retention_commands.app, name="retention")
 app.command("serve")(serve_command)
+app.command("worker")(worker_command)
 app.command("init")(init_command)
 app.command("demo")(demo_command)
 

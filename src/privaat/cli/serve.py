@@ -32,7 +32,10 @@ def serve_command(
     ] = "jetstax",
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
-    """Run the HTTP API (OpenAPI at /docs)."""
+    """Run the HTTP API (OpenAPI at /docs).
+
+    With PRIVAAT_TASK_QUEUE=inprocess (the default) it also runs the retention schedule.
+    """
     import uvicorn
 
     if demo and database is None:

@@ -145,10 +145,17 @@ def run(
     *,
     started_by: str = "cli",
     progress: Progress | None = None,
+    unless_done: bool = False,
 ) -> dict[str, Any]:
-    """Run (or resume) the organisation's sweep; the finished run's report."""
+    """Run (or resume) the organisation's sweep; the finished run's report. With
+    ``unless_done`` (the schedule), a full run already done today is not run again: its
+    report is returned (checked while holding the lease, so two schedulers run it once)."""
     check(store, org_id, runtime, rules)  # a missing policy or map, an unknown rule: no run
     with lease(store, org_id, runtime) as renew:
+        if unless_done and rules is None:
+            done = _done_today(store, org_id, local_date(runtime.clock.now()))
+            if done is not None:
+                return done
         run_id, day, wanted = _open_run(store, org_id, runtime, rules, started_by)
         day_runtime = dataclasses.replace(runtime, clock=_DayClock(day))
         try:
@@ -165,11 +172,25 @@ def run(
         return _finish(store, org_id, run_id, found, policy, extra, runtime)
 
 
-def check(
-    store: Store, org_id: int, runtime: Runtime, rules: Sequence[str] | None = None
-) -> None:
+def check(store: Store, org_id: int, runtime: Runtime, rules: Sequence[str] | None = None) -> None:
     """UsageError when the organisation cannot sweep: no policy, no data map, unknown rule."""
     _sweeps(store, org_id, runtime, local_date(runtime.clock.now()), rules)
+
+
+def _done_today(store: Store, org_id: int, day: dt.date) -> dict[str, Any] | None:
+    with store.reading() as session:
+        row = session.scalars(
+            select(RetentionRun).where(
+                RetentionRun.org_id == org_id,
+                RetentionRun.day == day,
+                RetentionRun.status == "done",
+                RetentionRun.rules.is_(None),
+            )
+        ).first()
+        if row is None or row.report is None:
+            return None
+        out: dict[str, Any] = json.loads(row.report)
+        return out
 
 
 def _open_run(

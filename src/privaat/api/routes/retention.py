@@ -48,7 +48,10 @@ class RunOut(BaseModel):
 
 
 class StartedOut(BaseModel):
-    status: str = Field(description="started: the sweep runs in the background.")
+    status: str = Field(
+        description="started: the sweep runs in the background of this process; queued: a "
+        "worker runs it (task_queue procrastinate); already queued: one waits already."
+    )
     runs: str = Field(description="Where to follow it.")
 
 
@@ -85,6 +88,14 @@ def run(
     retention.check(services.store, access.org_id, run_time, rule)
     retention.check_free(services.store, access.org_id)
     store, org_id, actor = services.store, access.org_id, access.actor
+    runs_url = f"/api/v1/orgs/{access.slug}/retention/runs"
+    if services.settings.task_queue == "procrastinate" and rule is None:
+        from privaat import queue  # the worker processes run it
+
+        app = queue.make_app(services.settings, store)
+        with app.open():
+            queued = queue.defer_sweep(app, org_id)
+        return StartedOut(status="queued" if queued else "already queued", runs=runs_url)
 
     def work() -> None:
         try:
@@ -93,7 +104,7 @@ def run(
             log.warning("retention run of organisation %s stopped: %s", org_id, type(exc).__name__)
 
     threading.Thread(target=work, name=f"retention-{org_id}", daemon=True).start()
-    return StartedOut(status="started", runs=f"/api/v1/orgs/{access.slug}/retention/runs")
+    return StartedOut(status="started", runs=runs_url)
 
 
 @api.get("/{org}/retention/runs", summary="The latest retention runs and their state")
