@@ -59,6 +59,12 @@ class Sweep:
     hold: StatutoryHold | None
     #: the column the period runs from (None for last_activity: the person's activity)
     start: str | None
+    #: the holds some table of the store is under (documents kept there keep what they
+    #: reference: a deletion masks such rows instead, an erasure leaves held rows)
+    store_holds: frozenset[str] = frozenset()
+    #: person scope: tables of the store under a hold that no rule binds (their held rows
+    #: stay after the person is erased, and nothing deletes them when the hold ends)
+    unswept_holds: tuple[str, ...] = ()
 
     @property
     def action(self) -> RetentionAction:
@@ -145,6 +151,7 @@ def sweeps(
             raise UsageError(f"no retention rule {unknown[0]!r} in the policy")
     out: list[Sweep] = []
     for store in datamap.stores:
+        store_holds = frozenset(t.hold.id for t in store.tables if t.hold is not None)
         for table in store.tables:
             for binding in table.retention:
                 if wanted is not None and binding.rule not in wanted:
@@ -167,6 +174,12 @@ def sweeps(
                         period=period,
                         hold=hold,
                         start=start_column(table, rule, binding),
+                        store_holds=store_holds,
+                        unswept_holds=tuple(
+                            t.name for t in store.tables if t.hold is not None and not t.retention
+                        )
+                        if binding.scope is RetentionScope.PERSON
+                        else (),
                     )
                 )
     return out
@@ -174,13 +187,19 @@ def sweeps(
 
 def conflicts(sweep: Sweep) -> list[str]:
     """Where the rule and a statutory hold disagree: said, not settled by guessing."""
-    out: list[str] = []
+    out: list[str] = [
+        f"the person's rows in {name!r} stay under its hold after the erasure, and no rule "
+        f"deletes them when the hold ends: bind a rule to {name!r} (from its document date)"
+        for name in sweep.unswept_holds
+    ]
     rule, hold = sweep.rule, sweep.hold
     for named in rule.holds:
-        if hold is None or hold.id != named:
+        # a hold declared on another table of the store is in force: the documents under it
+        # stay, and so do the rows they reference
+        if (hold is None or hold.id != named) and named not in sweep.store_holds:
             out.append(
-                f"rule {rule.id!r} names hold {named!r}, which table {sweep.table!r} is not "
-                "under: rows the law keeps may be deleted here"
+                f"rule {rule.id!r} names hold {named!r}, which no table of store "
+                f"{sweep.store!r} is under: rows the law keeps may be deleted here"
             )
     if hold is not None:
         if hold.id not in rule.holds:

@@ -155,6 +155,7 @@ def _retention_problems(
     problems: list[tuple[Path, str]] = []
     rules = {r.id: r for r in policy.retention}
     personal = {f.column for f in table.fields}
+    linked = {link.source_columns[0] for link in table.links}
     for rid, count in Counter(b.rule for b in table.retention).items():
         if count > 1:
             last = max(i for i, b in enumerate(table.retention) if b.rule == rid)
@@ -222,6 +223,17 @@ def _retention_problems(
                 f"after {binding.after} is longer than the policy's maximum "
                 f"{rule.maximum} for rule {rule.id!r}",
             )
+        if (
+            binding.after is not None
+            and rule.minimum is not None
+            and rule.minimum.longer_than(binding.after)
+        ):
+            add(
+                "after",
+                f"after {binding.after} is shorter than the policy's minimum "
+                f"{rule.minimum} for rule {rule.id!r}: the data would go before the "
+                "policy promises to keep it",
+            )
         if rule.action is RetentionAction.AGGREGATE and binding.aggregate is None:
             add("rule", f"rule {rule.id!r} aggregates: say where with aggregate (into, by)")
         if binding.aggregate is not None:
@@ -233,6 +245,14 @@ def _retention_problems(
                         (
                             (*at, "aggregate", "by", gi, "column"),
                             f"{group.column!r} is personal data: statistics may not keep it",
+                        )
+                    )
+                elif group.column in linked:
+                    problems.append(
+                        (
+                            (*at, "aggregate", "by", gi, "column"),
+                            f"{group.column!r} links a row to a person: counted by it, the "
+                            "statistics would not be anonymous",
                         )
                     )
             if any(t.name == binding.aggregate.into for t in tables):
