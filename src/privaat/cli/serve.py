@@ -34,7 +34,8 @@ def serve_command(
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs).
 
-    With PRIVAAT_TASK_QUEUE=inprocess (the default) it also runs the retention schedule.
+    With PRIVAAT_TASK_QUEUE=inprocess (the default) it also runs the retention schedule (off
+    in the demo unless PRIVAAT_RETENTION_SCHEDULE is set).
     """
     import uvicorn
 
@@ -44,6 +45,10 @@ def serve_command(
         database = f"sqlite:///{(folder / 'privaat.sqlite3').resolve()}"
     # Links privaat hands out must reach this server unless the public address is set.
     os.environ.setdefault("PRIVAAT_BASE_URL", f"http://{host}:{port}")
+    if demo:
+        # The demo's expired rows are there to be planned and swept by hand first
+        # (`privaat retention plan|run jensdev`); PRIVAAT_RETENTION_SCHEDULE turns it on.
+        os.environ.setdefault("PRIVAAT_RETENTION_SCHEDULE", "off")
     settings = load_settings(database_url=database)
     store = open_store(settings)  # migrates the embedded SQLite store
     try:

@@ -2,9 +2,17 @@
 
 Customers, their hosting accounts, invoices (kept 10 years under Belgian law, with the
 buyer's details copied onto them), support tickets (some from guests who are not customers,
-some mentioning e-mail addresses in their text) and newsletter subscribers (some of them
-prospects). The tables link the way such software does: an invoice declares its customer,
-a ticket's customer is an id without a foreign key.
+some mentioning e-mail addresses in their text), newsletter subscribers (some of them
+prospects) and the website's contact-form history. The tables link the way such software
+does: an invoice declares its customer, a ticket's customer is an id without a foreign key.
+
+The dates are set from the demo's first day so that the JENSDEV retention rules have
+something to do in every way (``privaat retention plan jensdev``): last year's contact-form
+messages go (the history is cleared every 1 January), a hosting account cancelled a month ago
+goes (14 days after the cancellation) while one cancelled three days ago stays for now, the
+12-year-old invoices go, the final invoice of a customer whose contract ended 11 years ago is
+held until the next 1 January (its e-mail address masked meanwhile), and that customer's
+record is kept, masked, as long as the invoice points at it.
 
 ``privaat serve --demo`` writes it next to its store and loads its data map
 (``datamap.yaml`` beside this module), so that every kind of rights request can be filed, planned and
@@ -58,6 +66,7 @@ hosting_accounts = Table(
     Column("customer_id", Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
     Column("domain", String(200), nullable=False),
     Column("disk_mb", Integer, nullable=False),
+    Column("cancelled_at", DateTime),  # the cancellation: 14 days later the data go
 )
 
 invoices = Table(
@@ -90,6 +99,16 @@ newsletter = Table(
     Column("id", Integer, primary_key=True),
     Column("email", String(190), nullable=False, unique=True),
     Column("subscribed_at", DateTime, nullable=False),
+)
+
+contact_messages = Table(  # the website's contact-form history
+    "contact_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("email", String(190), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("sent_at", DateTime, nullable=False),
 )
 
 #: (customer number, e-mail, name, phone, company, VAT, address)
@@ -152,8 +171,19 @@ def create(path: Path, today: dt.date) -> None:
         engine.dispose()
 
 
+#: The customer whose contract ended 11 years ago (Chloé), and the customers whose hosting
+#: account was cancelled a month ago (Dirk) and three days ago (Bram).
+ENDED, CANCELLED, JUST_CANCELLED = 3, 4, 2
+
+
 def _fill(conn: Connection, today: dt.date) -> None:
     start = dt.datetime(today.year - 12, 3, 1, 9, 0)
+    ended = dt.datetime(today.year - 11, 12, 31, 17, 0)
+    cancelled = {
+        ENDED: ended,
+        CANCELLED: dt.datetime.combine(today - dt.timedelta(days=30), dt.time(10)),
+        JUST_CANCELLED: dt.datetime.combine(today - dt.timedelta(days=3), dt.time(10)),
+    }
     for i, (number, email, name, phone, company, vat, address) in enumerate(PEOPLE, start=1):
         conn.execute(
             insert(customers),
@@ -166,24 +196,34 @@ def _fill(conn: Connection, today: dt.date) -> None:
                 "company": company,
                 "vat": vat,
                 "address": address,
-                "created_at": start + dt.timedelta(days=300 * i),
-                "last_login_at": dt.datetime(today.year, 1, 1) - dt.timedelta(days=40 * i),
-                "cancelled_at": None,
+                "created_at": start + dt.timedelta(days=60 * i),
+                "last_login_at": (ended if i == ENDED else dt.datetime(today.year, 1, 1))
+                - dt.timedelta(days=40 * i),
+                "cancelled_at": ended if i == ENDED else None,  # the end of the contract
             },
         )
         conn.execute(
             insert(hosting_accounts),
-            {"id": i, "customer_id": i, "domain": f"{number.lower()}.example", "disk_mb": 512 * i},
+            {
+                "id": i,
+                "customer_id": i,
+                "domain": f"{number.lower()}.example",
+                "disk_mb": 512 * i,
+                "cancelled_at": cancelled.get(i),
+            },
         )
-        # One invoice from 12 years ago (past the 10-year hold) and one from last year.
-        for n, year in ((1, today.year - 12), (2, today.year - 1)):
+        # One invoice from 12 years ago (past the 10-year hold) and one from last year; the
+        # customer whose contract ended got a final invoice on 1 January 10 years ago instead,
+        # held until the next 1 January.
+        last = dt.date(today.year - 10, 1, 1) if i == ENDED else dt.date(today.year - 1, 6, 30)
+        for n, issued in ((1, dt.date(today.year - 12, 6, 30)), (2, last)):
             conn.execute(
                 insert(invoices),
                 {
                     "id": 10 * i + n,
                     "customer_id": i,
-                    "number": f"F{year}-{10 * i + n:04d}",
-                    "issued_on": dt.date(year, 6, 30),
+                    "number": f"F{issued.year}-{10 * i + n:04d}",
+                    "issued_on": issued,
                     "buyer_name": name,
                     "buyer_email": email,
                     "buyer_address": address,
@@ -225,3 +265,33 @@ def _fill(conn: Connection, today: dt.date) -> None:
             "subscribed_at": dt.datetime(today.year, 1, 2),
         },
     )
+    # The contact-form history: last autumn's messages go on the first sweep of this year,
+    # this year's stay until the next 1 January.
+    recent = max(dt.date(today.year, 1, 1), today - dt.timedelta(days=20))
+    for i, (sent, name, email, message) in enumerate(
+        (
+            (
+                dt.datetime(today.year - 1, 10, 9, 14),
+                "Bram Janssens",
+                "bram@example.org",
+                "Kunnen jullie ook een webshop bouwen?",
+            ),
+            (
+                dt.datetime(today.year - 1, 11, 23, 9),
+                "Geert Wouters",
+                "geert@example.be",
+                "Graag een offerte voor een nieuwe website.",
+            ),
+            (
+                dt.datetime.combine(recent, dt.time(8, 30)),
+                "Sofie Willems",
+                "sofie@example.be",
+                "Verhuizen jullie ook domeinnamen?",
+            ),
+        ),
+        start=1,
+    ):
+        conn.execute(
+            insert(contact_messages),
+            {"id": i, "name": name, "email": email, "message": message, "sent_at": sent},
+        )
