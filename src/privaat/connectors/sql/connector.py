@@ -115,11 +115,13 @@ class SqlConnector:
             with self._errors("run a retention sweep"), reading(self.engine) as conn:
                 batch = retaining.expired_persons(conn, self.plan, sweep, PERSON_BATCH, last)
             if not batch:
-                return
+                break
             outcomes = self.erase([person for _, person in batch])
             lines = merge_lines(line for outcome in outcomes for line in outcome.lines)
             last = batch[-1][0]
             yield SweepBatch(tuple(lines), len(batch), last)
+        with self._errors("run a retention sweep"):
+            yield from retaining.leftovers(self._writing, self.plan, sweep, self._key)
 
     def _writing(self) -> Connection:
         return self.engine.connect().execution_options(**WRITE)

@@ -46,6 +46,7 @@ import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -927,22 +928,74 @@ def _upsert(
 # --------------------------------------------------------------------------- persons
 
 
-def _persons_condition(plan: QueryPlan, sweep: Sweep) -> ColumnElement[bool]:
+def _persons_condition(
+    plan: QueryPlan, sweep: Sweep, *, erased: bool = False
+) -> ColumnElement[bool] | None:
+    """The expired persons still to erase; with ``erased``, those erased already and kept
+    masked while something referenced them (None: the map cannot tell them apart)."""
     table = _table(plan, sweep)
     parts: list[ColumnElement[bool]] = list(_where(table, sweep))
     if sweep.start is not None:
         parts.append(expired(table, sweep))
     else:
         parts.append(_inactive(plan, table, sweep))
-    identities = [
-        f
-        for f in table.fields
-        if any(link.column == f.column and link.identity for link in table.links)
-    ]
-    if any(f.strategy in {Masking.NULL, Masking.FIXED, Masking.UNIQUE_RANDOM} for f in identities):
+    identities = _identity_fields(table)
+    if identities:
         # a person whose identities are all masked already was erased: not swept again
-        parts.append(_recognisable(table, identities))
+        masked = _recognisable(table, identities)
+        parts.append(sa.not_(masked) if erased else masked)
+    elif erased:
+        return None
     return sa.and_(*parts)
+
+
+def _identity_fields(table: CompiledTable) -> list[CompiledField]:
+    """The person table's identity columns whose masking privaat recognises."""
+    return _restrictable(
+        [
+            f
+            for f in table.fields
+            if any(link.column == f.column and link.identity for link in table.links)
+        ]
+    )
+
+
+def leftovers(
+    engine_connect: Callable[[], Any], plan: QueryPlan, sweep: Sweep, key: bytes
+) -> Iterator[SweepBatch]:
+    """Person scope: delete the rows of expired persons that an earlier erasure kept masked
+    because something referenced them, once nothing does (those still referenced stay as
+    they are, and are not reported again)."""
+    condition = _persons_condition(plan, sweep, erased=True)
+    if condition is None:
+        return
+    table = _table(plan, sweep)
+    pk = table.pk_columns()
+    last: tuple[Any, ...] | None = None
+    while True:
+        with engine_connect() as conn, conn.begin():
+            query = sa.select(*pk).where(condition).order_by(*pk).limit(FIRST_BATCH)
+            if last is not None:
+                query = query.where(_after(pk, last))
+            keys = [tuple(r) for r in conn.execute(query).all()]
+            if not keys:
+                return
+            deleter = _Deleter(conn, plan, key)
+            deleter.delete(table.name, keys, depth=0)
+        last = keys[-1]
+        if deleter.lines:
+            lines = tuple(_leftover(line, table.name) for line in deleter.lines)
+            gone = sum(ln.rows for ln in lines if ln.detail == _LEFTOVER)
+            yield SweepBatch(lines, gone, None)
+
+
+def _leftover(line: PlanLine, name: str) -> PlanLine:
+    if line.table == name and line.step is Step.DELETE and not line.detail:
+        return replace(line, detail=_LEFTOVER)
+    return line
+
+
+_LEFTOVER = "erased before and kept masked while referenced; nothing references them now"
 
 
 def _inactive(plan: QueryPlan, table: CompiledTable, sweep: Sweep) -> ColumnElement[bool]:
@@ -1002,21 +1055,35 @@ def _person_matches(person: CompiledTable, other: CompiledTable) -> list[ColumnE
 
 def _plan_persons(conn: Connection, plan: QueryPlan, sweep: Sweep) -> list[PlanLine]:
     table = _table(plan, sweep)
-    count, keys = count_rows(conn, table.table, table.pk, _persons_condition(plan, sweep))
-    if not count:
-        return []
-    since = "inactive" if sweep.start is None else "expired"
-    return [
-        PlanLine(
-            plan.store.id,
-            table.name,
-            Step.DELETE,
-            count,
-            detail=f"persons {since} (before {sweep.cutoff.isoformat()}): erased from the store "
-            "as an erasure request would, held rows kept",
-            examples=keys,
+    lines: list[PlanLine] = []
+    condition = _persons_condition(plan, sweep)
+    assert condition is not None
+    count, keys = count_rows(conn, table.table, table.pk, condition)
+    if count:
+        since = "inactive" if sweep.start is None else "expired"
+        lines.append(
+            PlanLine(
+                plan.store.id,
+                table.name,
+                Step.DELETE,
+                count,
+                detail=f"persons {since} (before {sweep.cutoff.isoformat()}): erased from the "
+                "store as an erasure request would, held rows kept",
+                examples=keys,
+            )
         )
-    ]
+    erased = _persons_condition(plan, sweep, erased=True)
+    if erased is not None:
+        blocked = _blocked(plan, table)
+        going = erased if blocked is None else both(erased, sa.not_(blocked))
+        count, keys = count_rows(conn, table.table, table.pk, going)
+        if count:
+            lines.append(
+                PlanLine(
+                    plan.store.id, table.name, Step.DELETE, count, detail=_LEFTOVER, examples=keys
+                )
+            )
+    return lines
 
 
 def expired_persons(
@@ -1030,9 +1097,11 @@ def expired_persons(
     table = _table(plan, sweep)
     pk = table.pk_columns()
     links = [link for link in table.links if link.identity is not None and link.path is None]
+    condition = _persons_condition(plan, sweep)
+    assert condition is not None
     query = (
         sa.select(*pk, *(table.table.c[link.column] for link in links))
-        .where(_persons_condition(plan, sweep))
+        .where(condition)
         .order_by(*pk)
         .limit(size)
     )
