@@ -13,7 +13,7 @@ from privaat.core.datamap.loader import load_datamap
 from privaat.core.duration import Duration
 from privaat.core.policy.loader import load_policy
 from privaat.core.policy.model import Policy
-from privaat.core.retention import cutoff, last_boundary, next_boundary, sweeps
+from privaat.core.retention import conflicts, cutoff, last_boundary, next_boundary, sweeps
 from privaat.errors import InvalidDocument, UsageError
 
 days = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2090, 12, 31))
@@ -148,3 +148,20 @@ def test_sweeps_for_a_day_and_an_unknown_rule() -> None:
     assert sweep.start is None  # counted from the last activity
     with pytest.raises(UsageError, match="no retention rule 'nope'"):
         sweeps(policy, loaded.datamap, dt.date(2026, 11, 22), ["nope"])
+
+
+def test_a_held_table_no_rule_binds_is_reported_for_a_person_sweep() -> None:
+    policy = _policy("jensdev")
+    text = _MAP.replace(
+        "RETENTION", "          - {rule: customer_records, scope: person, from: created_at}"
+    ) + (
+        "      - name: invoices\n"
+        "        primary_key: [id]\n"
+        "        links:\n"
+        "          - {column: customer_id, to: customers.id}\n"
+        "        hold: {id: invoices, date: issued_on}\n"
+    )
+    loaded = load_datamap(text, "map.yaml", policy=policy)
+    [sweep] = sweeps(policy, loaded.datamap, dt.date(2026, 11, 22))
+    found = conflicts(sweep)
+    assert any("'invoices' stay under its hold after the erasure" in c for c in found), found
