@@ -509,4 +509,18 @@ def make_shop(request: Any, tmp_path: Any, name: str = "shop.sqlite3") -> str:
         create(engine)
     finally:
         engine.dispose()
+    if backend != "sqlite":  # the scratch database is the session's: leave it as found
+        request.addfinalizer(lambda: drop(url))
     return url
+
+
+def drop(url: str) -> None:
+    """The shop's tables and the statistics tables its sweeps made, gone."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for name in STATISTICS_COLUMNS:
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.wait import WebDriverWait
@@ -136,7 +136,9 @@ def heading(browser: webdriver.Chrome) -> str:
 
 
 def wait_for_heading(browser: webdriver.Chrome, text: str) -> None:
-    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+    # while the page is replaced, reading the old h1 may fail in several ways (a stale
+    # element, or Chromium's "node does not belong to the document"): try again
+    WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)).until(
         lambda b: heading(b) == text
     )
 

@@ -506,7 +506,7 @@ def test_aggregated_rows_are_counted_then_deleted(
 ) -> None:
     if small_batches:
         monkeypatch.setattr(retain, "FIRST_BATCH", 7)
-        monkeypatch.setattr(retain, "MIN_BATCH", 1)
+        monkeypatch.setattr(retain, "MIN_BATCH", 7)  # every batch 7 rows, however slow
         monkeypatch.setattr(retain, "MAX_BATCH", 7)
     views = _views(1, 300, dt.date(2025, 1, 1)) + _views(1001, 20, dt.date(2025, 6, 1))
     loads = _downloads(140, dt.date(2025, 1, 20))
