@@ -79,6 +79,7 @@ jensdev_hosting = Table(
     Column("disk_mb", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("cancelled_at", DateTime),  # the cancellation: 14 days later everything goes
+    Column("deletion_approved_at", DateTime),  # the customer approved the deletion: at once
 )
 
 jensdev_mailboxes = Table(

@@ -28,11 +28,13 @@ T = dt.datetime
 
 
 def sweep_of(made: dict[str, Any], rule: str, table: str) -> dict[str, Any]:
+    """The rule's sweep of the table; a rule bound twice (two starts) as one, its lines
+    together."""
     found: list[dict[str, Any]] = [
         s for s in made["sweeps"] if s["rule"] == rule and s["table"] == table
     ]
-    assert len(found) == 1, [s["sweep"] for s in made["sweeps"]]
-    return found[0]
+    assert found, [s["sweep"] for s in made["sweeps"]]
+    return {**found[0], "lines": [line for s in found for line in s["lines"]]}
 
 
 def steps(made: dict[str, Any], rule: str, table: str) -> dict[tuple[str, str], int]:
@@ -185,6 +187,44 @@ def test_jensdev_hosting_data_goes_14_days_after_the_cancellation(
     assert steps(company.plan(D(2026, 2, 23), [rule]), rule, "hosting_accounts") == {}
     company.run(D(2026, 2, 24), [rule])
     assert company.ids("hosting_accounts") == {12}
+
+
+def test_jensdev_hosting_data_goes_at_once_when_the_customer_approves(
+    everywhere: str, privaat_store: Store, tmp_path: Path
+) -> None:
+    """ "Pas na goedkeuring van jou [...], of ten laatste 14 dagen na opzegging": the rule
+    bound twice, from the approval (at once) and from the cancellation (14 days)."""
+    company = jensdev(everywhere, privaat_store, tmp_path)
+    company.insert(
+        "hosting_accounts",
+        *(
+            {
+                "id": i,
+                "customer_id": 2,
+                "domain": f"site{i}.example",
+                "username": f"web{i}",
+                "disk_mb": 1024,
+                "created_at": T(2020, 1, 1),
+                "cancelled_at": T(2026, 3, 1, 9),
+                "deletion_approved_at": approved,
+            }
+            for i, approved in ((20, T(2026, 3, 3, 16)), (21, None))
+        ),
+    )
+    rule = "hosting_data"
+    assert steps(company.plan(D(2026, 3, 2), [rule]), rule, "hosting_accounts") == {}
+    made = company.plan(D(2026, 3, 3), [rule])
+    assert {s["sweep"] for s in made["sweeps"]} == {
+        "hosting_data:jensdev.hosting_accounts@cancelled_at",
+        "hosting_data:jensdev.hosting_accounts@deletion_approved_at",
+    }
+    assert steps(made, rule, "hosting_accounts") == {("hosting_accounts", "delete"): 1}
+    company.run(D(2026, 3, 3), [rule])
+    assert company.ids("hosting_accounts") == {21}  # approved today: gone the same day
+    company.run(D(2026, 3, 14), [rule])
+    assert company.ids("hosting_accounts") == {21}
+    company.run(D(2026, 3, 15), [rule])  # 14 days after the cancellation
+    assert company.ids("hosting_accounts") == set()
 
 
 def _invoice(i: int, customer: int, issued: dt.date) -> dict[str, Any]:
@@ -889,7 +929,7 @@ def test_sendtex_contact_requests_go_after_a_year(
     assert company.ids("contact_requests") == {2}
 
 
-def test_sendtex_visits_are_counted_per_day_and_page_after_a_month(
+def test_sendtex_visits_are_counted_per_hour_and_page_after_a_month(
     sqlite_only: str, privaat_store: Store, tmp_path: Path
 ) -> None:
     company = open_company("sendtex", sqlite_only, privaat_store, tmp_path)
@@ -922,9 +962,12 @@ def test_sendtex_visits_are_counted_per_day_and_page_after_a_month(
     }
     company.run(D(2026, 4, 30), [rule])
     assert company.ids("page_visits") == {4}
-    rows = company.select("SELECT day, page, visits FROM page_visit_statistics ORDER BY page")
-    assert [(str(d), p, int(n)) for d, p, n in rows] == [
-        ("2026-03-31", "/", 1),
-        ("2026-03-31", "/pricing", 2),
+    rows = company.select(
+        "SELECT hour, page, visits FROM page_visit_statistics ORDER BY hour, page"
+    )
+    assert [(str(h)[:16], p, int(n)) for h, p, n in rows] == [
+        ("2026-03-31 10:00", "/pricing", 1),
+        ("2026-03-31 11:00", "/pricing", 1),
+        ("2026-03-31 12:00", "/", 1),
     ]
-    assert company.columns("page_visit_statistics") == {"day", "page", "visits"}
+    assert company.columns("page_visit_statistics") == {"hour", "page", "visits"}

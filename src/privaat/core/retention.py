@@ -65,6 +65,8 @@ class Sweep:
     #: person scope: tables of the store under a hold that no rule binds (their held rows
     #: stay after the person is erased, and nothing deletes them when the hold ends)
     unswept_holds: tuple[str, ...] = ()
+    #: the rule is bound to this table more than once (each from its own column)
+    several: bool = False
 
     @property
     def action(self) -> RetentionAction:
@@ -76,8 +78,10 @@ class Sweep:
 
     @property
     def key(self) -> str:
-        """The sweep's name in reports and progress: ``rule:store.table``."""
-        return f"{self.rule.id}:{self.store}.{self.table}"
+        """The sweep's name in reports and progress: ``rule:store.table``, and ``@column``
+        when the rule is bound to the table more than once (from different columns)."""
+        name = f"{self.rule.id}:{self.store}.{self.table}"
+        return f"{name}@{self.start}" if self.several else name
 
     def expires_on(self, start: dt.date) -> dt.date:
         """The first day a row whose period started on ``start`` may no longer be kept."""
@@ -175,6 +179,7 @@ def sweeps(
                         hold=hold,
                         start=start_column(table, rule, binding),
                         store_holds=store_holds,
+                        several=sum(b.rule == binding.rule for b in table.retention) > 1,
                         unswept_holds=tuple(
                             t.name for t in store.tables if t.hold is not None and not t.retention
                         )

@@ -872,6 +872,10 @@ def _rounded(value: Any, period: Period | None) -> Any:
         return value
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
+    if period is Period.HOUR:
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime.combine(value, dt.time())
+        return value.replace(minute=0, second=0, microsecond=0)
     day = value.date() if isinstance(value, dt.datetime) else value
     if period is Period.MONTH:
         return day.replace(day=1)
@@ -891,7 +895,11 @@ def statistics_table(conn: Connection, plan: QueryPlan, sweep: Sweep) -> sa.Tabl
     source = _table(plan, sweep)
     columns: list[sa.Column[Any]] = []
     for group in aggregate.by:
-        kind: Any = sa.Date() if group.period else _column(source, group.column).type
+        kind: Any = _column(source, group.column).type
+        if group.period is Period.HOUR:
+            kind = sa.DateTime()
+        elif group.period is not None:
+            kind = sa.Date()
         if isinstance(kind, sa.String) and kind.length is None and plan.dialect == "mysql":
             kind = sa.String(255)
         columns.append(sa.Column(group.target, kind, nullable=True))

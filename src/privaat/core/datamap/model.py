@@ -185,6 +185,7 @@ Scalar = str | int | bool
 class Period(StrEnum):
     """How a date is rounded when rows are counted into statistics."""
 
+    HOUR = "hour"  # a timestamp column: counted per hour (the statistics keep a timestamp)
     DAY = "day"
     MONTH = "month"
     YEAR = "year"
@@ -198,7 +199,9 @@ class GroupBy(MapModel):
         None, description="Its column in the statistics table (default: same)."
     )
     period: Period | None = Field(
-        None, description="For a date or timestamp column: count per day, month or year."
+        None,
+        description="For a date or timestamp column: count per hour (timestamps), day, "
+        "month or year.",
     )
 
     @property

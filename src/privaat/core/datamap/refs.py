@@ -156,10 +156,22 @@ def _retention_problems(
     rules = {r.id: r for r in policy.retention}
     personal = {f.column for f in table.fields}
     linked = {link.source_columns[0] for link in table.links}
-    for rid, count in Counter(b.rule for b in table.retention).items():
+    # a rule may be bound twice to a table with different starts ("after your approval, at
+    # the latest 14 days after the cancellation"), never twice from the same column
+    starts = Counter((b.rule, b.from_column) for b in table.retention)
+    for (rid, start), count in starts.items():
         if count > 1:
-            last = max(i for i, b in enumerate(table.retention) if b.rule == rid)
-            problems.append(((*here, "retention", last, "rule"), f"rule {rid!r} is bound twice"))
+            last = max(
+                i for i, b in enumerate(table.retention) if (b.rule, b.from_column) == (rid, start)
+            )
+            problems.append(
+                (
+                    (*here, "retention", last, "rule"),
+                    f"rule {rid!r} is bound twice"
+                    + (f" from {start!r}" if start else "")
+                    + ": a second binding needs another from column",
+                )
+            )
     for bi, binding in enumerate(table.retention):
         at: Path = (*here, "retention", bi)
         rule = rules.get(binding.rule)
