@@ -253,6 +253,18 @@ def ensure(
     return ensure_many(session, org_id, [spec], now=now, actor=actor)[(spec.kind, spec.value)]
 
 
+def ensure_unseen(
+    session: Session, org_id: int, kind: IdentityKind, value: str, *, now: dt.datetime, actor: str
+) -> int:
+    """:func:`ensure` for an identity this transaction has just looked up and not found (the
+    consent write path): created without looking it up again; a concurrent transaction that
+    created it first still wins, as in :func:`ensure_many`."""
+    kind = IdentityKind(kind)
+    spec = SubjectSpec(kind, normalise(kind, value))
+    made = ensure_many(session, org_id, [spec], now=now, actor=actor, unseen=True)
+    return made[(spec.kind, spec.value)]
+
+
 def ensure_many(
     session: Session,
     org_id: int,
@@ -260,18 +272,20 @@ def ensure_many(
     *,
     now: dt.datetime,
     actor: str,
+    unseen: bool = False,
 ) -> dict[tuple[IdentityKind, str], int]:
     """Find or create many subjects at once (values must be normalised): identity → subject id.
 
     A few statements per 500 identities, whatever their number; safe against a concurrent
-    transaction creating the same identity.
+    transaction creating the same identity. ``unseen``: the caller has just looked the
+    identities up in this transaction and found none of them.
     """
     wanted: dict[tuple[IdentityKind, str], _Wanted] = {}
     for spec in specs:
         entry = wanted.setdefault((spec.kind, spec.value), _Wanted())
         entry.groups.extend(g for g in spec.groups if g not in entry.groups)
         entry.language = spec.language or entry.language
-    found = _find_many(session, org_id, list(wanted))
+    found = {} if unseen else _find_many(session, org_id, list(wanted))
     missing = [key for key in wanted if key not in found]
     created: set[int] = set()
     if len(missing) > 1 or any(w.groups or w.language for w in wanted.values()):

@@ -238,8 +238,8 @@ def _subject(
     if ref.subject_id is None and not groups and not language:
         [(kind, value)] = ref.identities()
         version_id, found = consent.identity_context(session, access.org_id, kind, value)
-        if found is None:
-            found = subjects.ensure(
+        if found is None:  # looked up just now, with the policy version: create it
+            found = subjects.ensure_unseen(
                 session, access.org_id, kind, value, now=now, actor=access.actor
             )
         return found, version_id
