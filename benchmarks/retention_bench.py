@@ -63,6 +63,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -146,7 +147,7 @@ class Layout:
         return self.cutoff + dt.timedelta(days=1)
 
 
-class Backend:
+class Backend(ABC):
     """A database to load, delete raw from and sweep; one subclass per kind."""
 
     name = ""
@@ -157,14 +158,17 @@ class Backend:
         self.engine: Engine | None = None
 
     # the scratch database
+    @abstractmethod
     def create(self) -> None:
-        raise NotImplementedError
+        """Create the scratch database."""
 
+    @abstractmethod
     def drop(self) -> None:
-        raise NotImplementedError
+        """Drop the scratch database."""
 
+    @abstractmethod
     def url(self) -> str:
-        raise NotImplementedError
+        """The scratch database's URL."""
 
     def sweep_url(self) -> str:
         return self.url()
@@ -180,26 +184,31 @@ class Backend:
             self.engine = None
 
     # the tables
+    @abstractmethod
     def columns(self) -> str:
-        raise NotImplementedError
+        """The table's column definitions, in this dialect."""
 
+    @abstractmethod
     def load(self, table: str) -> None:
-        raise NotImplementedError
+        """Fill ``table`` with the expired and the kept rows."""
 
     def after_load(self) -> None:
-        """Statistics (and on PostgreSQL vacuum + checkpoint) before measuring."""
+        """Statistics (and on PostgreSQL vacuum + checkpoint) before measuring; nothing by
+        default."""
+        return
 
     def after_raw(self) -> None:
         """The raw table goes, so that its clean-up does not overlap the sweep."""
         with self.db().begin() as conn:
             conn.execute(sa.text(f"DROP TABLE {RAW}"))
 
+    @abstractmethod
     def version(self) -> str:
-        raise NotImplementedError
+        """The server's name and version, for the results."""
 
+    @abstractmethod
     def expression(self, g: str) -> str:
         """The SELECT list generating row ``g``'s columns (after its id)."""
-        raise NotImplementedError
 
     def setup(self) -> None:
         self.create()

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,7 +47,7 @@ def clock() -> FrozenClock:
 
 
 def _runtime(
-    database_url: str, company: str, clock: FrozenClock, tmp_path: Path, **settings: str
+    database_url: str, company: str, clock: FrozenClock, tmp_path: Path, **settings: Any
 ) -> Runtime:
     return Runtime(
         Settings(
@@ -54,7 +55,7 @@ def _runtime(
             database_url=database_url,
             secret_key=TEST_SECRET,
             export_dir=tmp_path / "exports",
-            **settings,  # type: ignore[arg-type]
+            **settings,
         ),
         clock,
         environ={COMPANY_ENV: company},

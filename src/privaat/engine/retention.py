@@ -487,12 +487,12 @@ def _acquire(store: Store, org_id: int, me: str, runtime: Runtime) -> None:
                 f"a retention sweep of this organisation is running ({current.holder}); "
                 "it renews its lease after every batch"
             )
-        taken = session.execute(
+        taken = session.connection().execute(
             update(SweepLease)
             .where(SweepLease.org_id == org_id, SweepLease.holder == current.holder)
             .values(holder=me, expires_at=_expiry(runtime))
         )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if taken.rowcount != 1:
             raise Conflict("another retention sweep of this organisation started")
 
 
