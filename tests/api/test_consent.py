@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from privaat.api import create_app
-from privaat.api.routes.consent import ConsentFastPath
+from privaat.api.fastpath import ConsentFastPath
 from privaat.core.access import ALL_SCOPES, Scope
 from privaat.core.clock import FrozenClock
 from privaat.engine import orgs, tokens

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from privaat import __version__
 from privaat.api import problems
 from privaat.api.deps import Services
+from privaat.api.fastpath import ConsentFastPath, ConsentWriter
 from privaat.api.routes import ROUTERS
-from privaat.api.routes.consent import ConsentFastPath
 from privaat.core.clock import Clock, SystemClock
 from privaat.engine.audit import Sealer
 from privaat.engine.datamaps import DataMapCache
@@ -51,6 +51,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if scheduler is not None:
             scheduler.stop()
+        app.state.consent_writer.close()  # before the sealer: its last groups ask for a round
         sealer.stop()
 
 
@@ -90,7 +91,9 @@ def create_app(
         app.include_router(router)
     # The consent check and write, the API's busiest calls, answered without the
     # framework's per-request work where that changes nothing (see ConsentFastPath).
-    app.add_middleware(ConsentFastPath, services=services)
+    # Writes are recorded in groups, one transaction each (see ConsentWriter).
+    app.state.consent_writer = writer = ConsentWriter(services)
+    app.add_middleware(ConsentFastPath, services=services, writer=writer)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the service answers")
     def healthz() -> dict[str, str]:

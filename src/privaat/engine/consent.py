@@ -46,11 +46,15 @@ from privaat.engine.audit import AuditRecord, append, append_many
 from privaat.engine.orgs import PolicyCache
 from privaat.engine.subjects import (
     IdentityKind,
+    SubjectSpec,
+    ensure_many,
     lock_writes,
     normalise,
     parse_groups,
+    validate_groups,
+    validate_language,
 )
-from privaat.errors import Conflict, InvalidInput, NotFound
+from privaat.errors import Conflict, InvalidInput, NotFound, PrivaatError
 from privaat.store.db import postgresql_sql, psycopg_connection
 from privaat.store.models import (
     ConsentEvent,
@@ -614,12 +618,36 @@ def record(
     if version_id is None:
         version_id = _context(session, org_id, subject_id)
     policy = policies.get(session, version_id)
+    row = _event_row(
+        org_id, subject_id, purpose, kind, proof, actor, now, policy, version_id, idempotency_key
+    )
+    event_id = _insert_event(session, row)
+    if event_id is None:
+        return _replayed(session, org_id, idempotency_key, subject_id, purpose, kind)
+    event = ConsentEvent(id=event_id, **row)
+    append(session, audit_record(event, actor, now))
+    return event
+
+
+def _event_row(
+    org_id: int,
+    subject_id: int | None,
+    purpose: str,
+    kind: EventKind,
+    proof: Proof,
+    actor: str,
+    now: dt.datetime,
+    policy: Policy,
+    version_id: int,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """The ``consent_event`` row of one fact, checked against the policy in force."""
     validate(policy, purpose, kind)
     if idempotency_key is not None and (
         not 1 <= len(idempotency_key) <= 200 or _CONTROL.search(idempotency_key)
     ):
         raise InvalidInput("an idempotency key is 1-200 printable characters")
-    row = {
+    return {
         "org_id": org_id,
         "subject_id": subject_id,
         "purpose": purpose,
@@ -637,12 +665,134 @@ def record(
         "provenance": proof.provenance,
         "idempotency_key": idempotency_key,
     }
-    event_id = _insert_event(session, row)
-    if event_id is None:
-        return _replayed(session, org_id, idempotency_key, subject_id, purpose, kind)
-    event = ConsentEvent(id=event_id, **row)
-    append(session, audit_record(event, actor, now))
-    return event
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One fact for :func:`record_many`: what :func:`record` takes, the subject named by its
+    id or by one identity (created when new, with ``groups`` added and ``language`` set)."""
+
+    subject: SubjectRef
+    purpose: str
+    kind: EventKind
+    proof: Proof
+    actor: str
+    idempotency_key: str | None = None
+    groups: tuple[str, ...] = ()
+    language: str | None = None
+
+
+def record_many(
+    session: Session,
+    org_id: int,
+    writes: Sequence[Write],
+    *,
+    now: dt.datetime,
+    policies: PolicyCache,
+) -> list[ConsentEvent | PrivaatError]:
+    """Record ``writes`` in the caller's transaction, in order, each as :func:`record` would
+    (its subject found or created as ``subjects.ensure`` would), in a few statements for the
+    whole batch: the group commit of the API's write path.
+
+    A write that is not valid (a purpose the policy lacks, a malformed identity, an unknown
+    subject id, a group the policy does not define) gets its error in its place and writes
+    nothing; the others are recorded. The batch takes the organisation's write lock shared
+    first, and touches rows in a fixed order (see ``engine/subjects.py``), so that batches
+    run side by side. Its audit records go to the inbox (the sealer chains them). An
+    idempotency key seen before returns the earlier
+    event; Conflict (a key used for another fact) is raised for the whole batch, which the
+    caller rolls back and records one by one. A subject named by id cannot get groups or a
+    language here (``subjects.update_subject`` does that).
+    """
+    if not writes:
+        return []
+    version_id = lock_writes(session, org_id, shared=True)
+    if version_id is None:
+        raise NotFound("the organisation has no policy loaded yet")
+    policy = policies.get(session, version_id)
+    results: list[ConsentEvent | PrivaatError | None] = [None] * len(writes)
+    pending: list[tuple[int, SubjectRef, dict[str, Any]]] = []
+    specs: dict[str, list[SubjectSpec]] = {}  # by actor: who created the subject
+    for at, write in enumerate(writes):
+        try:
+            kind = EventKind(write.kind)
+            row = _event_row(
+                org_id,
+                None,
+                write.purpose,
+                kind,
+                write.proof,
+                write.actor,
+                now,
+                policy,
+                version_id,
+                write.idempotency_key,
+            )
+            ref = _named(write, policy)
+        except PrivaatError as exc:
+            results[at] = exc
+            continue
+        if not isinstance(ref, int):
+            spec = SubjectSpec(*ref, write.groups, write.language)
+            specs.setdefault(write.actor, []).append(spec)
+        pending.append((at, ref, row))
+    records: list[AuditRecord] = []
+    subject_of: dict[SubjectRef, int] = {}
+    for actor, actor_specs in specs.items():
+        made = ensure_many(
+            session, org_id, actor_specs, now=now, actor=actor, audit=records, shared=True
+        )
+        subject_of.update(made.items())
+    named = {ref for _at, ref, _row in pending if isinstance(ref, int)}
+    if named:
+        subject_of.update((sid, sid) for sid in _existing(session, org_id, named))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for at, ref, row in pending:
+        if ref not in subject_of:
+            results[at] = NotFound(f"no subject {ref}")
+            continue
+        row["subject_id"] = subject_of[ref]
+        rows.append((at, row))
+    # states in one fixed order (see subjects' lock order); a subject's facts for one
+    # purpose keep the order they came in
+    rows.sort(key=lambda item: (item[1]["subject_id"], item[1]["purpose"]))
+    event_ids = _insert_events(session, [row for _at, row in rows])
+    for (at, row), event_id in zip(rows, event_ids, strict=True):
+        write = writes[at]
+        if event_id is None:
+            key, subject_id = row["idempotency_key"], row["subject_id"]
+            kind = EventKind(write.kind)
+            results[at] = _replayed(session, org_id, key, subject_id, write.purpose, kind)
+            continue
+        event = ConsentEvent(id=event_id, **row)
+        records.append(audit_record(event, write.actor, now))
+        results[at] = event
+    append_many(session, records, inbox=True)
+    done = [result for result in results if result is not None]
+    assert len(done) == len(writes), "every write has its event or its error"
+    return done
+
+
+def _named(write: Write, policy: Policy) -> SubjectRef:
+    """The write's subject: its id, or its identity normalised; its groups checked."""
+    if isinstance(write.subject, int):
+        if write.groups or write.language:
+            raise ValueError("record_many cannot change a subject named by id")
+        return write.subject
+    kind, value = write.subject
+    kind = IdentityKind(kind)
+    validate_groups(policy, write.groups)
+    validate_language(write.language)
+    return kind, normalise(kind, value)
+
+
+def _existing(session: Session, org_id: int, ids: Collection[int]) -> set[int]:
+    """Which of these subject ids are the organisation's."""
+    return set(
+        session.scalars(
+            select(_SUBJECT.c.id).where(_SUBJECT.c.org_id == org_id, _SUBJECT.c.id.in_(ids))
+        )
+    )
 
 
 # On PostgreSQL the event and its state go in one statement, straight through psycopg (which
@@ -676,6 +826,22 @@ WITH event AS (
 )
 SELECT id FROM event
 """
+
+
+def _insert_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """:func:`_insert_event` for many rows, in order: on PostgreSQL in one pipeline."""
+    driver = psycopg_connection(session)
+    if driver is None or len(rows) < 2:
+        return [_insert_event(session, row) for row in rows]
+    ids: list[int | None] = []
+    with driver.cursor() as cursor:
+        cursor.executemany(_EVENT_AND_STATE, rows, returning=True)
+        while True:
+            found = cursor.fetchone()
+            ids.append(None if found is None else int(found[0]))
+            if not cursor.nextset():
+                break
+    return ids
 
 
 def _insert_event(session: Session, row: Mapping[str, Any]) -> int | None:

@@ -10,7 +10,10 @@ creating several subjects at once, an import, an expiry sweep) first takes the o
 write lock (:func:`lock_writes`, its ``organisation`` row), and only then touches identities,
 subjects or consent states, so such writers queue instead of deadlocking on rows taken in
 different orders. The common write (one new identity, one consent event, one state) takes no
-such lock: it holds at most one contended row at a time, so it cannot be part of a cycle.
+such lock: it holds at most one contended row at a time, so it cannot be part of a cycle. A
+group of consent writes (``consent.record_many``) takes the lock shared: groups run side by
+side and touch rows in one fixed order (new identities by kind and value, states by subject
+and purpose), and the many-row writers above wait for them, as they wait for those.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy.orm import Session
 from privaat.core.policy import Policy
 from privaat.engine.audit import AuditRecord, append, append_many
 from privaat.errors import Conflict, InvalidInput, NotFound
+from privaat.store.db import psycopg_connection
 from privaat.store.models import Organisation, Subject, SubjectIdentity, table
 
 _SUBJECT = table(Subject)
@@ -133,13 +137,26 @@ def validate_language(language: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- locking
 
-_LOCK = select(Organisation.id).where(Organisation.id == bindparam("org_id")).with_for_update()
+# FOR NO KEY UPDATE: many-row writers queue on each other, while the foreign-key checks of
+# single writes (FOR KEY SHARE on the organisation) go on. FOR SHARE: groups of consent
+# writes run side by side, and queue with the many-row writers.
+_ACTIVE = select(Organisation.active_policy_id).where(Organisation.id == bindparam("org_id"))
+_LOCK = _ACTIVE.with_for_update(key_share=True)
+_SHARED_LOCK = _ACTIVE.with_for_update(read=True)
 
 
-def lock_writes(session: Session, org_id: int) -> None:
+def lock_writes(session: Session, org_id: int, *, shared: bool = False) -> int | None:
     """Take the organisation's write lock now, before any other row (see the module
-    docstring). Held to the end of the transaction; taking it again is free."""
-    session.execute(_LOCK, {"org_id": org_id}).first()
+    docstring). Held to the end of the transaction; taking it again is free.
+
+    ``shared``: the lock groups of consent writes take, which touch rows in a fixed order
+    (identities by kind and value, states by subject and purpose) and so cannot deadlock
+    with each other; such a transaction must not take the exclusive lock after it.
+
+    Returns the id of the organisation's policy version in force (None when none is).
+    """
+    row = session.execute(_SHARED_LOCK if shared else _LOCK, {"org_id": org_id}).first()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 # --------------------------------------------------------------------------- reading
@@ -273,12 +290,17 @@ def ensure_many(
     now: dt.datetime,
     actor: str,
     unseen: bool = False,
+    audit: list[AuditRecord] | None = None,
+    shared: bool = False,
 ) -> dict[tuple[IdentityKind, str], int]:
     """Find or create many subjects at once (values must be normalised): identity → subject id.
 
     A few statements per 500 identities, whatever their number; safe against a concurrent
     transaction creating the same identity. ``unseen``: the caller has just looked the
-    identities up in this transaction and found none of them.
+    identities up in this transaction and found none of them. ``audit``: the audit records
+    of what changed are added to this list, for the caller to append with its own, instead
+    of being appended here. ``shared``: the caller holds the organisation's shared write
+    lock (``lock_writes(shared=True)``), and no exclusive one is taken.
     """
     wanted: dict[tuple[IdentityKind, str], _Wanted] = {}
     for spec in specs:
@@ -286,9 +308,11 @@ def ensure_many(
         entry.groups.extend(g for g in spec.groups if g not in entry.groups)
         entry.language = spec.language or entry.language
     found = {} if unseen else _find_many(session, org_id, list(wanted))
-    missing = [key for key in wanted if key not in found]
+    # in a fixed order: two writers creating the same identities wait, never deadlock
+    missing = sorted(key for key in wanted if key not in found)
     created: set[int] = set()
-    if len(missing) > 1 or any(w.groups or w.language for w in wanted.values()):
+    many = len(missing) > 1 or any(w.groups or w.language for w in wanted.values())
+    if many and not shared:
         lock_writes(session, org_id)
     if missing:
         made = _create(session, org_id, missing, wanted, now)
@@ -302,25 +326,27 @@ def ensure_many(
         for key, want in wanted.items()
         if found[key] not in created and (want.groups or want.language)
     }
+    records: list[AuditRecord] = []
     if changes:
-        _merge(session, org_id, changes, now=now, actor=actor)
+        records += _merge(session, org_id, changes, now=now, actor=actor, shared=shared)
     if created:
         kinds = {found[key]: key[0] for key in missing if key in found}
-        append_many(
-            session,
-            [
-                AuditRecord(
-                    actor,
-                    "subject.created",
-                    now,
-                    org_id=org_id,
-                    subject_id=sid,
-                    target=f"subject:{sid}",
-                    detail={"identity": kinds[sid].value},
-                )
-                for sid in sorted(created)
-            ],
-        )
+        records += [
+            AuditRecord(
+                actor,
+                "subject.created",
+                now,
+                org_id=org_id,
+                subject_id=sid,
+                target=f"subject:{sid}",
+                detail={"identity": kinds[sid].value},
+            )
+            for sid in sorted(created)
+        ]
+    if audit is not None:
+        audit += records
+    else:
+        append_many(session, records)
     return found
 
 
@@ -338,13 +364,8 @@ def update_subject(
     if not exists(session, org_id, subject_id):
         raise NotFound(f"no subject {subject_id}")
     if groups or language:
-        _merge(
-            session,
-            org_id,
-            {subject_id: (list(groups), validate_language(language))},
-            now=now,
-            actor=actor,
-        )
+        changes = {subject_id: (list(groups), validate_language(language))}
+        append_many(session, _merge(session, org_id, changes, now=now, actor=actor))
 
 
 def add_identity(
@@ -401,6 +422,21 @@ def dialect_insert(session: Session, table: Any) -> Any:
     return sqlite_insert(table)
 
 
+# One index probe per value, whatever the planner believes of the table: an IN list on the
+# last column of the unique index is a filter, not a probe, when the statistics say that the
+# organisation has a handful of identities (a table that grew since it was last analysed).
+# LIMIT keeps the subquery from being flattened into a join the planner could hash.
+_FIND_MANY_PG = """
+SELECT v.value, i.subject_id
+FROM unnest(%(values)s::text[]) AS v(value)
+CROSS JOIN LATERAL (
+    SELECT subject_id FROM subject_identity
+    WHERE org_id = %(org_id)s AND kind = %(kind)s AND value = v.value
+    LIMIT 1
+) AS i
+"""
+
+
 def _find_many(
     session: Session, org_id: int, keys: Sequence[tuple[IdentityKind, str]]
 ) -> dict[tuple[IdentityKind, str], int]:
@@ -408,7 +444,13 @@ def _find_many(
     by_kind: dict[IdentityKind, list[str]] = {}
     for kind, value in keys:
         by_kind.setdefault(kind, []).append(value)
+    driver = psycopg_connection(session)
     for kind, values in by_kind.items():
+        if driver is not None:
+            params = {"values": values, "org_id": org_id, "kind": kind.value}
+            probed = driver.execute(_FIND_MANY_PG, params).fetchall()
+            found.update({(kind, value): subject_id for value, subject_id in probed})
+            continue
         for start in range(0, len(values), _CHUNK):
             rows = session.execute(
                 select(_IDENTITY.c.value, _IDENTITY.c.subject_id).where(
@@ -471,9 +513,12 @@ def _merge(
     *,
     now: dt.datetime,
     actor: str,
-) -> None:
-    """Add groups and set the language of existing subjects, locking their rows."""
-    lock_writes(session, org_id)
+    shared: bool = False,
+) -> list[AuditRecord]:
+    """Add groups and set the language of existing subjects, locking their rows in id order;
+    the audit records of what changed. ``shared``: as in :func:`ensure_many`."""
+    if not shared:
+        lock_writes(session, org_id)
     ids = sorted(changes)
     records: list[AuditRecord] = []
     updates: list[dict[str, Any]] = []
@@ -520,4 +565,4 @@ def _merge(
             .values(groups=bindparam("new_groups"), language=bindparam("new_language")),
             updates,
         )
-        append_many(session, records)
+    return records

@@ -127,8 +127,11 @@ class Store:
         self._idle_quick: list[Connection] = []
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with self._write() as session:
+    def transaction(self, on: Connection | None = None) -> Iterator[Session]:
+        """A write transaction, on a pooled connection or on ``on`` (from
+        :meth:`connect_for_writes`), which a thread that writes all the time keeps: no pool
+        checkout and no ping per transaction."""
+        with self._write(bind=on) if on is not None else self._write() as session:
             with session.begin():
                 yield session
                 for work in session.info.pop(BEFORE_COMMIT, {}).values():
@@ -139,6 +142,10 @@ class Store:
                         work(session)
                 except Exception as exc:  # the first transaction stands; say what failed
                     log.warning("%s after commit failed: %s", name, type(exc).__name__)
+
+    def connect_for_writes(self) -> Connection:
+        """A connection of its own for :meth:`transaction`; the caller closes it."""
+        return self.engine.execution_options(**{_WRITE: True}).connect()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

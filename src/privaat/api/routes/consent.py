@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
-import re
 from typing import Annotated, Literal, Self
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.security.utils import get_authorization_scheme_param
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlalchemy.orm import Session
-from starlette import types as asgi
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -35,8 +30,7 @@ from privaat.core.access import Scope
 from privaat.engine import consent, orgs, subjects
 from privaat.engine.consent import Channel, Decision, EventKind, Proof
 from privaat.engine.consent_import import MAX_BYTES, ImportReport, import_csv
-from privaat.engine.subjects import IdentityKind
-from privaat.errors import InvalidInput, PrivaatError
+from privaat.errors import InvalidInput
 from privaat.store.models import ConsentEvent, Organisation
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["consent"])
@@ -301,6 +295,18 @@ def record_consent(
     return json_response(out, 201)
 
 
+def proof_of(body: ConsentIn, now: dt.datetime) -> Proof:
+    """The proof a write's body carries (received ``now``)."""
+    return Proof(
+        channel=Channel(body.channel),
+        occurred_at=body.occurred_at or now,
+        ip=body.ip,
+        user_agent=body.user_agent,
+        notice_sha256=body.notice_sha256,
+        language=body.language,
+    )
+
+
 def recorded(
     services: Services,
     access: OrgAccess,
@@ -310,14 +316,7 @@ def recorded(
 ) -> RecordedOut:
     """What ``POST …/consents`` does, once its request is read and its caller known."""
     now = services.clock.now()
-    proof = Proof(
-        channel=Channel(body.channel),
-        occurred_at=body.occurred_at or now,
-        ip=body.ip,
-        user_agent=body.user_agent,
-        notice_sha256=body.notice_sha256,
-        language=body.language,
-    )
+    proof = proof_of(body, now)
     kind = EventKind(body.action)
     with services.store.transaction() as session:
         subject_id, version_id = _subject(
@@ -420,10 +419,10 @@ async def check_consent(
         ref = subject_id
     else:
         ref = one_identity(email, phone, customer_number)
-    return decision_out(_decide(services, access.org_id, ref, purpose))
+    return decision_out(decide(services, access.org_id, ref, purpose))
 
 
-def _decide(services: Services, org_id: int, ref: consent.SubjectRef, purpose: str) -> Decision:
+def decide(services: Services, org_id: int, ref: consent.SubjectRef, purpose: str) -> Decision:
     now = services.clock.now()
     return services.store.quick_read(
         lambda conn: consent.check(conn, org_id, ref, purpose, services.policies, now)
@@ -441,181 +440,6 @@ def decision_out(decided: Decision) -> DecisionOut:
         since=decided.since,
         expires_at=decided.expires_at,
     )
-
-
-# --------------------------------------------------------------------------- the hot paths
-
-_CHECK_PATH = re.compile(r"/api/v1/orgs/([^/]+)/consent")
-_RECORD_PATH = re.compile(r"/api/v1/orgs/([^/]+)/consents")
-# What the routes' parameters accept, or less: a value outside goes to the route.
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
-_PURPOSE = re.compile(r"[a-z][a-z0-9_-]{0,63}")
-_SUBJECT_ID = re.compile(r"[1-9][0-9]{0,18}")
-_IDENTITIES = {
-    "email": (IdentityKind.EMAIL, 320),
-    "phone": (IdentityKind.PHONE, 40),
-    "customer_number": (IdentityKind.CUSTOMER_NUMBER, 100),
-}
-#: Larger bodies go to the route unread (a consent with its proof is well under 10 kB).
-_BODY_MAX = 65_536
-
-
-class ConsentFastPath:
-    """ASGI middleware: answers the common consent check and consent write itself.
-
-    ``GET …/consent`` (applications ask it before every mailing) and ``POST …/consents`` are
-    the API's busiest calls, and FastAPI's routing, dependency resolution and validation cost
-    more CPU than the database work behind them. This answers only what it can tell the
-    route would answer with success, with the same bytes: a well-formed request, a bearer
-    token whose caller is cached (``auth_cache_seconds``) and holds the route's scope in the
-    organisation, and work that raised no error. Everything else (a missing or malformed
-    parameter or body, an unknown or uncached token, an organisation the caller cannot see,
-    a purpose the policy lacks, any error) goes on to the app, where :func:`check_consent`
-    and :func:`record_consent` answer and document it as before; a write that failed here
-    was rolled back. The routes and this share the code that does the work.
-    """
-
-    def __init__(self, app: asgi.ASGIApp, services: Services) -> None:
-        self.app = app
-        self.services = services
-
-    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
-            method, path = scope["method"], scope["path"]
-            if method == "GET" and (found := _CHECK_PATH.fullmatch(path)):
-                body = self._check(scope, found.group(1))
-                if body is not None:
-                    await Response(body, media_type=JSON)(scope, receive, send)
-                    return
-            elif method == "POST" and (found := _RECORD_PATH.fullmatch(path)):
-                await self._record(scope, receive, send, found.group(1))
-                return
-        await self.app(scope, receive, send)
-
-    def _check(self, scope: asgi.Scope, slug: str) -> bytes | None:
-        """The check's answer, or None to leave the request to the route."""
-        access = self._access(scope, slug, Scope.CONSENT_CHECK)
-        query = _check_query(scope["query_string"]) if access is not None else None
-        if access is None or query is None:
-            return None
-        purpose, ref = query
-        try:
-            decided = _decide(self.services, access.org_id, ref, purpose)
-        except PrivaatError:
-            return None  # the route answers the problem, as it would have anyway
-        return decision_out(decided).model_dump_json(by_alias=True).encode()
-
-    async def _record(
-        self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, slug: str
-    ) -> None:
-        """Record the consent, or leave the request (its body replayed) to the route."""
-        body, read = await _json_body(scope, receive)
-        access = self._access(scope, slug, Scope.CONSENT_WRITE)
-        request = _record_request(scope, body) if access is not None and body else None
-        if access is not None and request is not None:
-            try:
-                out = await run_in_threadpool(recorded, self.services, access, *request)
-            except PrivaatError:
-                pass  # rolled back: the route answers the problem, as it would have anyway
-            else:
-                await json_response(out, 201)(scope, receive, send)
-                return
-        await self.app(scope, _replaying(read, receive), send)
-
-    def _access(self, scope: asgi.Scope, slug: str, needed: Scope) -> OrgAccess | None:
-        """The cached caller in the organisation, if it holds ``needed`` there."""
-        if not _SLUG.fullmatch(slug):
-            return None
-        org_id = self.services.known_org_id(slug)
-        token = _bearer_token(scope)
-        if org_id is None or token is None:
-            return None
-        principal = self.services.cached_principal(token)
-        if principal is None:
-            return None
-        held = principal.scopes_in(org_id)
-        return OrgAccess(org_id, slug, principal, held) if needed in held else None
-
-
-def _header(scope: asgi.Scope, name: bytes) -> str | None:
-    """The first value of a header, as Starlette reads it."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-async def _json_body(
-    scope: asgi.Scope, receive: asgi.Receive
-) -> tuple[bytes | None, list[asgi.Message]]:
-    """The whole body of a small JSON request (None for any other), and the messages read
-    for it, which the app gets again if the route is to answer."""
-    messages: list[asgi.Message] = []
-    length = _header(scope, b"content-length")
-    if _header(scope, b"content-type") != JSON or length is None or not length.isdigit():
-        return None, messages
-    if int(length) > _BODY_MAX:
-        return None, messages
-    while True:
-        messages.append(await receive())
-        if messages[-1]["type"] != "http.request":  # the client left
-            return None, messages
-        if not messages[-1].get("more_body", False):
-            return b"".join(m.get("body", b"") for m in messages), messages
-
-
-def _replaying(messages: list[asgi.Message], receive: asgi.Receive) -> asgi.Receive:
-    """``receive`` for the app: first the messages this middleware read, then the rest."""
-    pending = list(reversed(messages))
-
-    async def replay() -> asgi.Message:
-        return pending.pop() if pending else await receive()
-
-    return replay
-
-
-def _record_request(
-    scope: asgi.Scope, body: bytes
-) -> tuple[ConsentIn, str | None, str | None] | None:
-    """The consent, Idempotency-Key and Sec-GPC of a valid write, as the route reads them."""
-    key = _header(scope, b"idempotency-key")
-    gpc = _header(scope, b"sec-gpc")
-    if (key is not None and not 1 <= len(key) <= 200) or (gpc is not None and len(gpc) > 16):
-        return None
-    try:
-        consent_in = ConsentIn.model_validate(json.loads(body))
-    except (ValueError, ValidationError):
-        return None
-    return consent_in, key, gpc
-
-
-def _bearer_token(scope: asgi.Scope) -> str | None:
-    """The token as FastAPI's HTTPBearer reads it (the first Authorization header)."""
-    scheme, token = get_authorization_scheme_param(_header(scope, b"authorization"))
-    return token if scheme.lower() == "bearer" and token else None
-
-
-def _check_query(raw: bytes) -> tuple[str, consent.SubjectRef] | None:
-    """The purpose and the subject of a well-formed query (each parameter once, one subject)."""
-    params: dict[str, str] = {}
-    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
-        if name in params:
-            return None
-        params[name] = value
-    purpose = params.pop("purpose", "")
-    subjects_given = [name for name in params if name in _IDENTITIES or name == "subject_id"]
-    if not _PURPOSE.fullmatch(purpose) or len(subjects_given) != 1:
-        return None
-    [name] = subjects_given
-    value = params[name]
-    if name == "subject_id":
-        if not _SUBJECT_ID.fullmatch(value) or int(value) > 2**62:
-            return None
-        return purpose, int(value)
-    kind, longest = _IDENTITIES[name]
-    if not 1 <= len(value) <= longest:
-        return None
-    return purpose, (kind, value)
 
 
 @router.get(
