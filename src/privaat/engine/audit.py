@@ -196,15 +196,17 @@ _COPY_PENDING = f"COPY audit_pending ({', '.join(_PENDING_COLUMNS)}) FROM STDIN"
 CHAIN_NOW_FROM = 16
 
 
-def append_many(session: Session, records: Sequence[AuditRecord], *, inbox: bool = False) -> None:
+def append_many(
+    session: Session, records: Sequence[AuditRecord], *, chain: bool | None = None
+) -> None:
     """Record many things, in order, in the caller's transaction.
 
     A few records (a request's) go to the pending inbox without any lock and are chained
     after the commit. A batch of ``CHAIN_NOW_FROM`` or more (an import, a sweep) is chained
     at once: its transaction takes the chain's head lock until it commits, which a bulk
-    writer can afford and which saves moving every record twice. ``inbox``: to the inbox
-    however many there are (the group commit of many requests' writes, which should not
-    queue on the head lock).
+    writer can afford and which saves moving every record twice. ``chain`` decides instead
+    of the count: True chains at once (a group of consent writes, which should not cost the
+    sealer a round of its own), False goes to the inbox.
     """
     if not records:
         return
@@ -229,13 +231,13 @@ def append_many(session: Session, records: Sequence[AuditRecord], *, inbox: bool
                 detail,
             )
         )
-    if len(records) >= CHAIN_NOW_FROM and not inbox:
-        for chain in sorted(by_chain):  # a fixed lock order: no deadlock between chains
-            _seal_chain(session, chain)  # what is pending goes first, this transaction's too
-            head = _lock_head(session, chain)
+    if chain if chain is not None else len(records) >= CHAIN_NOW_FROM:
+        for chain_id in sorted(by_chain):  # a fixed lock order: no deadlock between chains
+            # what is pending goes first, this transaction's too
+            head = _seal_chain(session, chain_id)[1]
             assert head is not None
-            seq, prev = _chain_rows(session, chain, *head, by_chain[chain])
-            _move_head(session, chain, seq, prev)
+            seq, prev = _chain_rows(session, chain_id, *head, by_chain[chain_id])
+            _move_head(session, chain_id, seq, prev)
         return
     rows = [(chain, *row) for chain, chain_rows in by_chain.items() for row in chain_rows]
     _insert(session, rows, AuditPending, _PENDING_COLUMNS, _COPY_PENDING)
@@ -320,7 +322,7 @@ def seal(session: Session, chains: Iterable[int] | None = None, *, wait: bool = 
         chains = session.execute(select(AuditPending.chain).distinct()).scalars().all()
     sealed = 0
     for chain in sorted(set(chains)):
-        sealed += _seal_chain(session, chain, wait=wait)
+        sealed += _seal_chain(session, chain, wait=wait)[0]
     return sealed
 
 
@@ -364,10 +366,14 @@ _TAKE_PENDING = (
 _SEAL_BATCH = 5_000
 
 
-def _seal_chain(session: Session, chain: int, *, wait: bool = True) -> int:
+def _seal_chain(
+    session: Session, chain: int, *, wait: bool = True
+) -> tuple[int, tuple[int, str] | None]:
+    """Chain what is pending on ``chain``: how many, and the head after them (None when
+    another session holds the head and ``wait`` is false)."""
     head = _lock_head(session, chain, wait=wait)  # first: then every earlier commit is visible
     if head is None:
-        return 0
+        return 0, None
     seq, prev = head
     conn = session.connection()
     total = 0
@@ -382,7 +388,7 @@ def _seal_chain(session: Session, chain: int, *, wait: bool = True) -> int:
             break
     if total:
         _move_head(session, chain, seq, prev)
-    return total
+    return total, (seq, prev)
 
 
 def pending_count(session: Session, chain: int | None = None) -> int:
@@ -407,7 +413,7 @@ _COLUMNS = (
     "hash",
 )
 _COPY = f"COPY audit_entry ({', '.join(_COLUMNS)}) FROM STDIN"
-_COPY_FROM = 16  # rows; fewer go in one INSERT (COPY costs one more round trip)
+_COPY_FROM = 1_000  # rows; fewer go in one INSERT of arrays (COPY costs one more round trip)
 
 
 def _insert(
@@ -428,20 +434,30 @@ def _insert(
         with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
+    elif len(rows) == 1:
+        # a request's record: SQLAlchemy's work per statement would cost more than the insert
+        driver.execute(_insert_sql(table.__tablename__, columns), rows[0])
     else:
-        # a request's record or a seal's few: SQLAlchemy's work per statement would cost
-        # more than the insert
-        sql = _insert_sql(table.__tablename__, columns)
-        with driver.cursor() as cursor:
-            if len(rows) == 1:
-                cursor.execute(sql, rows[0])
-            else:
-                cursor.executemany(sql, rows)
+        # a group's or a seal's records: one statement of arrays (an executemany sends, and
+        # the client pays a system call for, every row)
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        driver.execute(_insert_arrays_sql(table.__tablename__, columns), arrays)
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     marks = ", ".join(["%s"] * len(columns))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+_ARRAY_TYPES = {"chain": "bigint", "seq": "bigint", "org_id": "bigint", "subject_id": "bigint"}
+
+
+def _insert_arrays_sql(table: str, columns: tuple[str, ...]) -> str:
+    arrays = ", ".join(
+        f"%b::{'timestamptz' if name == 'at' else _ARRAY_TYPES.get(name, 'text')}[]"
+        for name in columns
+    )
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
 
 
 def _check_labels(record: AuditRecord) -> None:

@@ -698,7 +698,7 @@ def record_many(
     subject id, a group the policy does not define) gets its error in its place and writes
     nothing; the others are recorded. The batch takes the organisation's write lock shared
     first, and touches rows in a fixed order (see ``engine/subjects.py``), so that batches
-    run side by side. Its audit records go to the inbox (the sealer chains them). An
+    run side by side. Its audit records are chained at once (the head lock is taken last). An
     idempotency key seen before returns the earlier
     event; Conflict (a key used for another fact) is raised for the whole batch, which the
     caller rolls back and records one by one. A subject named by id cannot get groups or a
@@ -753,9 +753,6 @@ def record_many(
             continue
         row["subject_id"] = subject_of[ref]
         rows.append((at, row))
-    # states in one fixed order (see subjects' lock order); a subject's facts for one
-    # purpose keep the order they came in
-    rows.sort(key=lambda item: (item[1]["subject_id"], item[1]["purpose"]))
     event_ids = _insert_events(session, [row for _at, row in rows])
     for (at, row), event_id in zip(rows, event_ids, strict=True):
         write = writes[at]
@@ -767,7 +764,7 @@ def record_many(
         event = ConsentEvent(id=event_id, **row)
         records.append(audit_record(event, write.actor, now))
         results[at] = event
-    append_many(session, records, inbox=True)
+    append_many(session, records, chain=True)
     done = [result for result in results if result is not None]
     assert len(done) == len(writes), "every write has its event or its error"
     return done
@@ -828,19 +825,77 @@ SELECT id FROM event
 """
 
 
+# Many events and their states in one statement. The events go in the order given (ids
+# from the sequence in that order, which is how the ids are matched to the rows below); a
+# state takes each subject × purpose's latest event of the batch, in subject order.
+_EVENT_COLUMNS = {
+    "org_id": "bigint",
+    "subject_id": "bigint",
+    "purpose": "text",
+    "kind": "text",
+    "channel": "text",
+    "occurred_at": "timestamptz",
+    "recorded_at": "timestamptz",
+    "policy_version_id": "bigint",
+    "notice_sha256": "text",
+    "ip": "text",
+    "user_agent": "text",
+    "actor": "text",
+    "provenance": "text",
+    "idempotency_key": "text",
+}
+_NAMES = ", ".join(_EVENT_COLUMNS)
+_EVENTS_AND_STATES = f"""
+WITH input AS (
+    SELECT * FROM unnest({", ".join(f"%({c})b::{t}[]" for c, t in _EVENT_COLUMNS.items())})
+        WITH ORDINALITY AS t({_NAMES}, n)
+), event AS (
+    INSERT INTO consent_event ({_NAMES})
+    SELECT {_NAMES} FROM input ORDER BY n
+    ON CONFLICT (org_id, idempotency_key) DO NOTHING
+    RETURNING id, org_id, subject_id, purpose, kind, occurred_at, policy_version_id,
+        idempotency_key
+), latest AS (
+    SELECT DISTINCT ON (org_id, subject_id, purpose) *
+    FROM event
+    ORDER BY org_id, subject_id, purpose, occurred_at DESC, id DESC
+), state AS (
+    INSERT INTO consent_state (org_id, subject_id, purpose, kind, event_id, occurred_at,
+        policy_version_id, needs_reconsent)
+    SELECT org_id, subject_id, purpose, kind, id, occurred_at, policy_version_id, false
+    FROM latest
+    ORDER BY org_id, subject_id, purpose
+    ON CONFLICT (org_id, subject_id, purpose) DO UPDATE SET
+        kind = excluded.kind,
+        event_id = excluded.event_id,
+        occurred_at = excluded.occurred_at,
+        policy_version_id = excluded.policy_version_id,
+        needs_reconsent = excluded.needs_reconsent
+    WHERE excluded.occurred_at > consent_state.occurred_at
+        OR (excluded.occurred_at = consent_state.occurred_at
+            AND excluded.event_id > consent_state.event_id)
+)
+SELECT id, idempotency_key FROM event
+"""
+
+
 def _insert_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int | None]:
-    """:func:`_insert_event` for many rows, in order: on PostgreSQL in one pipeline."""
+    """:func:`_insert_event` for many rows, in order (on PostgreSQL in one statement): each
+    row's event id, None for a row whose idempotency key was seen before."""
     driver = psycopg_connection(session)
     if driver is None or len(rows) < 2:
         return [_insert_event(session, row) for row in rows]
+    columns = {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
+    inserted = driver.execute(_EVENTS_AND_STATES, columns).fetchall()
+    by_key = {key: event_id for event_id, key in inserted if key is not None}
+    unkeyed = iter(sorted(event_id for event_id, key in inserted if key is None))
     ids: list[int | None] = []
-    with driver.cursor() as cursor:
-        cursor.executemany(_EVENT_AND_STATE, rows, returning=True)
-        while True:
-            found = cursor.fetchone()
-            ids.append(None if found is None else int(found[0]))
-            if not cursor.nextset():
-                break
+    for row in rows:
+        key = row["idempotency_key"]
+        if key is None:
+            ids.append(next(unkeyed))
+        else:  # the first row with a new key has the event; a repeat of it has none
+            ids.append(by_key.pop(key, None))
     return ids
 
 

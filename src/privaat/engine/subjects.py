@@ -428,7 +428,7 @@ def dialect_insert(session: Session, table: Any) -> Any:
 # LIMIT keeps the subquery from being flattened into a join the planner could hash.
 _FIND_MANY_PG = """
 SELECT v.value, i.subject_id
-FROM unnest(%(values)s::text[]) AS v(value)
+FROM unnest(%(values)b::text[]) AS v(value)
 CROSS JOIN LATERAL (
     SELECT subject_id FROM subject_identity
     WHERE org_id = %(org_id)s AND kind = %(kind)s AND value = v.value
@@ -463,6 +463,33 @@ def _find_many(
     return found
 
 
+# The subjects and their identities in one statement. The subjects are inserted in the
+# order given, so that their ids (from the sequence, in that order) number them as the
+# input; an identity another transaction inserted first is not linked, and its new subject
+# is an orphan for the caller to delete.
+_CREATE_PG = """
+WITH input AS (
+    SELECT * FROM unnest(%(kind)b::text[], %(value)b::text[], %(groups)b::text[],
+        %(language)b::text[]) WITH ORDINALITY AS t(kind, value, groups, language, n)
+), made AS (
+    INSERT INTO subject (org_id, groups, language, created_at)
+    SELECT %(org_id)s, groups, language, %(now)s FROM input ORDER BY n
+    RETURNING id
+), numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS n FROM made
+), linked AS (
+    INSERT INTO subject_identity (org_id, subject_id, kind, value)
+    SELECT %(org_id)s, numbered.id, input.kind, input.value
+    FROM input JOIN numbered USING (n)
+    ORDER BY input.n
+    ON CONFLICT (org_id, kind, value) DO NOTHING
+    RETURNING subject_id
+)
+SELECT numbered.n, numbered.id, linked.subject_id IS NOT NULL
+FROM numbered LEFT JOIN linked ON linked.subject_id = numbered.id
+"""
+
+
 def _create(
     session: Session,
     org_id: int,
@@ -472,8 +499,25 @@ def _create(
 ) -> dict[tuple[IdentityKind, str], int]:
     """New subjects for identities not seen yet; those another transaction won are undone."""
     made: dict[tuple[IdentityKind, str], int] = {}
+    driver = psycopg_connection(session)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
+        if driver is not None:
+            params = {
+                "org_id": org_id,
+                "now": now,
+                "kind": [kind.value for kind, _value in chunk],
+                "value": [value for _kind, value in chunk],
+                "groups": [json.dumps(wanted[key].groups) for key in chunk],
+                "language": [wanted[key].language for key in chunk],
+            }
+            rows = driver.execute(_CREATE_PG, params).fetchall()
+            assert len(rows) == len(chunk)
+            made.update((chunk[n - 1], sid) for n, sid, linked in rows if linked)
+            orphans = [sid for _n, sid, linked in rows if not linked]
+            if orphans:
+                session.execute(delete(_SUBJECT).where(_SUBJECT.c.id.in_(orphans)))
+            continue
         ids = session.execute(
             insert(_SUBJECT).returning(_SUBJECT.c.id, sort_by_parameter_order=True),
             [
