@@ -41,7 +41,6 @@ from privaat.api.routes.consent import (
 )
 from privaat.core.access import Scope
 from privaat.engine import consent
-from privaat.engine.audit import NO_SEAL_WAIT
 from privaat.engine.consent import EventKind
 from privaat.engine.subjects import IdentityKind
 from privaat.errors import PrivaatError
@@ -259,8 +258,7 @@ class ConsentWriter:
     one flush to disk and a few statements for them all, where a write alone took a dozen
     statements and its own commit. Nothing waits to fill a group: a write that arrives alone
     is recorded at once, and under load a group holds what arrived while the one before was
-    written. Each write is answered after its group committed (and, on PostgreSQL, after its
-    audit record was chained or handed to the sealer, as a write alone).
+    written. Each write is answered after its group committed, its audit record chained.
 
     A write whose own input is wrong (a purpose the policy lacks, say) gets its error, and
     the route answers it. When a group fails as a whole (an idempotency key reused for
@@ -361,7 +359,6 @@ class ConsentWriter:
             self._connection = services.store.connect_for_writes()
         try:
             with services.store.transaction(on=self._connection) as session:
-                session.info[NO_SEAL_WAIT] = True
                 now = services.clock.now()
                 for org_id in sorted(by_org):  # one lock order for every writer
                     ats = by_org[org_id]

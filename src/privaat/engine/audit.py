@@ -276,17 +276,10 @@ def _move_head(session: Session, chain: int, seq: int, prev: str) -> None:
     session.connection().execute(_MOVE_HEAD, {"chain_id": chain, "new_seq": seq, "new_hash": prev})
 
 
-#: ``session.info`` key: when true, the commit hands its records to the server's sealer
-#: without waiting for the round that chains them (the consent writer: one thread commits
-#: every request's write of a process, and must not wait a round per group).
-NO_SEAL_WAIT = "privaat.audit.no_seal_wait"
-
-
 def _seal_appended(session: Session) -> None:
     chains: set[int] = session.info.pop(PENDING_CHAINS, set())
     sealer = session.info.get(SEALER)
-    wait = not session.info.get(NO_SEAL_WAIT, False)
-    if isinstance(sealer, Sealer) and sealer.seal_committed(chains, wait=wait):
+    if isinstance(sealer, Sealer) and sealer.seal_committed(chains):
         return
     # Skip a chain another session is sealing: waiting for it would make writers queue
     # again. What that seal missed is taken by the next one (a later writer's, the server's
@@ -511,8 +504,8 @@ class Sealer:
     record a few milliseconds later (waiting for it made writers queue behind the sealer;
     the seal after commit skipped a busy chain too). A round skips a chain another process
     is sealing; every ``every`` seconds the thread also seals whatever is pending anywhere,
-    so no record waits longer than that. Stopping runs the rounds still asked for. The
-    consent writer (``api/fastpath.py``) never waits for its round (:data:`NO_SEAL_WAIT`).
+    so no record waits longer than that. Stopping runs the rounds still asked for. (A group
+    of consent writes, ``consent.record_many``, chains its records in its own transaction.)
 
     Not for SQLite, where records are chained inside the writer's transaction.
     """
@@ -550,9 +543,9 @@ class Sealer:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def seal_committed(self, chains: set[int], *, wait: bool = True) -> bool:
-        """Have ``chains`` sealed by the next round (waiting for it if the sealer was idle
-        and ``wait``); False if the sealer is not running.
+    def seal_committed(self, chains: set[int]) -> bool:
+        """Have ``chains`` sealed by the next round (waiting for it if the sealer was idle);
+        False if the sealer is not running.
 
         The next round begins after this call, so it sees the caller's committed records.
         """
@@ -563,7 +556,7 @@ class Sealer:
             self._asked.update(chains)
             target = self._begun + 1
             self._asked_changed.notify()
-            if wait and not busy:
+            if not busy:
                 self._round_ended.wait_for(
                     lambda: self._ended >= target or not self._running, timeout=self.every
                 )
