@@ -48,6 +48,7 @@ from privaat.engine.subjects import (
     IdentityKind,
     SubjectSpec,
     ensure_many,
+    lock_shared_and_find,
     lock_writes,
     normalise,
     parse_groups,
@@ -706,21 +707,32 @@ def record_many(
     """
     if not writes:
         return []
-    version_id = lock_writes(session, org_id, shared=True)
+    results: list[ConsentEvent | PrivaatError | None] = [None] * len(writes)
+    refs: list[SubjectRef | None] = []
+    for at, write in enumerate(writes):
+        try:
+            refs.append(_named(write))
+        except PrivaatError as exc:
+            results[at] = exc
+            refs.append(None)
+    identities = {ref for ref in refs if isinstance(ref, tuple)}
+    version_id, known = lock_shared_and_find(session, org_id, identities)
     if version_id is None:
         raise NotFound("the organisation has no policy loaded yet")
     policy = policies.get(session, version_id)
-    results: list[ConsentEvent | PrivaatError | None] = [None] * len(writes)
     pending: list[tuple[int, SubjectRef, dict[str, Any]]] = []
-    specs: dict[str, list[SubjectSpec]] = {}  # by actor: who created the subject
-    for at, write in enumerate(writes):
+    specs: list[SubjectSpec] = []
+    actors: dict[tuple[IdentityKind, str], str] = {}  # who creates or changes each subject
+    for at, (write, ref) in enumerate(zip(writes, refs, strict=True)):
+        if ref is None:
+            continue
         try:
-            kind = EventKind(write.kind)
+            groups = validate_groups(policy, write.groups)
             row = _event_row(
                 org_id,
                 None,
                 write.purpose,
-                kind,
+                EventKind(write.kind),
                 write.proof,
                 write.actor,
                 now,
@@ -728,19 +740,25 @@ def record_many(
                 version_id,
                 write.idempotency_key,
             )
-            ref = _named(write, policy)
         except PrivaatError as exc:
             results[at] = exc
             continue
         if not isinstance(ref, int):
-            spec = SubjectSpec(*ref, write.groups, write.language)
-            specs.setdefault(write.actor, []).append(spec)
+            specs.append(SubjectSpec(*ref, groups, validate_language(write.language)))
+            actors.setdefault(ref, write.actor)  # the first caller to name them
         pending.append((at, ref, row))
     records: list[AuditRecord] = []
     subject_of: dict[SubjectRef, int] = {}
-    for actor, actor_specs in specs.items():
+    if specs:  # all at once: new identities in one sorted order for the whole group
         made = ensure_many(
-            session, org_id, actor_specs, now=now, actor=actor, audit=records, shared=True
+            session,
+            org_id,
+            specs,
+            now=now,
+            actor=actors,
+            known=known,
+            audit=records,
+            shared=True,
         )
         subject_of.update(made.items())
     named = {ref for _at, ref, _row in pending if isinstance(ref, int)}
@@ -770,15 +788,14 @@ def record_many(
     return done
 
 
-def _named(write: Write, policy: Policy) -> SubjectRef:
-    """The write's subject: its id, or its identity normalised; its groups checked."""
+def _named(write: Write) -> SubjectRef:
+    """The write's subject: its id, or its identity normalised; its language checked."""
     if isinstance(write.subject, int):
         if write.groups or write.language:
             raise ValueError("record_many cannot change a subject named by id")
         return write.subject
     kind, value = write.subject
     kind = IdentityKind(kind)
-    validate_groups(policy, write.groups)
     validate_language(write.language)
     return kind, normalise(kind, value)
 
@@ -825,9 +842,11 @@ SELECT id FROM event
 """
 
 
-# Many events and their states in one statement. The events go in the order given (ids
-# from the sequence in that order, which is how the ids are matched to the rows below); a
-# state takes each subject × purpose's latest event of the batch, in subject order.
+# Many events and their states in one statement. Events with an idempotency key go first,
+# in key order (two groups taking the same keys wait for each other, never deadlock), then
+# the others in the order given (their ids, from the sequence in that order, are matched to
+# the rows below); a state takes each subject × purpose's latest event of the batch, in
+# subject order.
 _EVENT_COLUMNS = {
     "org_id": "bigint",
     "subject_id": "bigint",
@@ -851,7 +870,7 @@ WITH input AS (
         WITH ORDINALITY AS t({_NAMES}, n)
 ), event AS (
     INSERT INTO consent_event ({_NAMES})
-    SELECT {_NAMES} FROM input ORDER BY n
+    SELECT {_NAMES} FROM input ORDER BY idempotency_key, n
     ON CONFLICT (org_id, idempotency_key) DO NOTHING
     RETURNING id, org_id, subject_id, purpose, kind, occurred_at, policy_version_id,
         idempotency_key
