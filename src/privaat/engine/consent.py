@@ -842,11 +842,11 @@ SELECT id FROM event
 """
 
 
-# Many events and their states in one statement. Events with an idempotency key go first,
-# in key order (two groups taking the same keys wait for each other, never deadlock), then
-# the others in the order given (their ids, from the sequence in that order, are matched to
-# the rows below); a state takes each subject × purpose's latest event of the batch, in
-# subject order.
+# Many events and their states in one statement. Each event takes its id in the order given
+# (so that facts of one moment are ordered by arrival, as one by one), then the events are
+# inserted with keyed ones in key order (two groups taking the same keys wait for each
+# other, never deadlock); a state takes each subject × purpose's latest event of the batch,
+# in subject order. A row whose idempotency key was seen before inserts nothing.
 _EVENT_COLUMNS = {
     "org_id": "bigint",
     "subject_id": "bigint",
@@ -868,12 +868,14 @@ _EVENTS_AND_STATES = f"""
 WITH input AS (
     SELECT * FROM unnest({", ".join(f"%({c})b::{t}[]" for c, t in _EVENT_COLUMNS.items())})
         WITH ORDINALITY AS t({_NAMES}, n)
+), numbered AS (
+    SELECT nextval(pg_get_serial_sequence('consent_event', 'id')) AS id, ordered.*
+    FROM (SELECT * FROM input ORDER BY n) AS ordered
 ), event AS (
-    INSERT INTO consent_event ({_NAMES})
-    SELECT {_NAMES} FROM input ORDER BY idempotency_key, n
+    INSERT INTO consent_event (id, {_NAMES})
+    SELECT id, {_NAMES} FROM numbered ORDER BY idempotency_key, n
     ON CONFLICT (org_id, idempotency_key) DO NOTHING
-    RETURNING id, org_id, subject_id, purpose, kind, occurred_at, policy_version_id,
-        idempotency_key
+    RETURNING id, org_id, subject_id, purpose, kind, occurred_at, policy_version_id
 ), latest AS (
     SELECT DISTINCT ON (org_id, subject_id, purpose) *
     FROM event
@@ -894,7 +896,7 @@ WITH input AS (
         OR (excluded.occurred_at = consent_state.occurred_at
             AND excluded.event_id > consent_state.event_id)
 )
-SELECT id, idempotency_key FROM event
+SELECT event.id FROM numbered LEFT JOIN event USING (id) ORDER BY numbered.n
 """
 
 
@@ -905,17 +907,7 @@ def _insert_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[
     if driver is None or len(rows) < 2:
         return [_insert_event(session, row) for row in rows]
     columns = {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
-    inserted = driver.execute(_EVENTS_AND_STATES, columns).fetchall()
-    by_key = {key: event_id for event_id, key in inserted if key is not None}
-    unkeyed = iter(sorted(event_id for event_id, key in inserted if key is None))
-    ids: list[int | None] = []
-    for row in rows:
-        key = row["idempotency_key"]
-        if key is None:
-            ids.append(next(unkeyed))
-        else:  # the first row with a new key has the event; a repeat of it has none
-            ids.append(by_key.pop(key, None))
-    return ids
+    return [event_id for (event_id,) in driver.execute(_EVENTS_AND_STATES, columns)]
 
 
 def _insert_event(session: Session, row: Mapping[str, Any]) -> int | None:
