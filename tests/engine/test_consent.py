@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from privaat.core.clock import FrozenClock
@@ -531,3 +534,30 @@ def test_concurrent_writers_of_one_organisation_neither_deadlock_nor_fork(
                 .limit(1)
             ).one()
             assert (state.event_id, state.kind) == (last.id, last.kind)
+
+
+def _network(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+@given(st.ip_addresses())
+def test_an_ip_address_is_stored_cut_to_its_network(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    assert consent.truncate_ip(f" {address} ") == _network(address)
+    if address.version == 6:  # with a zone, and IPv4 mapped into IPv6
+        assert consent.truncate_ip(f"{address}%eth0") == _network(address)
+    else:
+        mapped = ipaddress.IPv6Address(f"::ffff:{address}")
+        assert consent.truncate_ip(str(mapped)) == _network(address)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.04", "a.b.c.d", "1.2.3.4/24"]
+)
+def test_what_is_not_an_ip_address_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="not an IPv4 or IPv6 address"):
+        consent.truncate_ip(text)

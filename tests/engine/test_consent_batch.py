@@ -42,7 +42,7 @@ PHONE = IdentityKind.PHONE
 CUSTOMER_NUMBER = IdentityKind.CUSTOMER_NUMBER
 GIVEN, WITHDRAWN, OBJECTED = EventKind.GIVEN, EventKind.WITHDRAWN, EventKind.OBJECTED
 ACTOR = "token:1"
-Result = ConsentEvent | PrivaatError
+Result = consent.Event | PrivaatError
 
 
 def write(
@@ -140,10 +140,10 @@ def other_org(store: Store, clock: FrozenClock, slug: str = "other-org") -> Orga
     return other
 
 
-def events(result: Sequence[Result]) -> list[ConsentEvent]:
+def events(result: Sequence[Result]) -> list[consent.Event]:
     """The results, each of which must be an event."""
-    assert all(isinstance(r, ConsentEvent) for r in result), result
-    return [r for r in result if isinstance(r, ConsentEvent)]
+    assert all(isinstance(r, consent.Event) for r in result), result
+    return [r for r in result if isinstance(r, consent.Event)]
 
 
 def count(store: Store, table: type[object], *where: Any) -> int:
@@ -162,7 +162,7 @@ def identity_of(store: Store, org_id: int, subject_id: int) -> tuple[str, str]:
     return identity.kind.value, identity.value
 
 
-def fact(event: ConsentEvent) -> tuple[Any, ...]:
+def fact(event: ConsentEvent | consent.Event) -> tuple[Any, ...]:
     """What an event says and proves, without its ids."""
     return (
         event.purpose,
@@ -246,7 +246,7 @@ def audit_text(store: Store) -> str:
     return "\n".join(" ".join(str(v) for v in row) for row in rows)
 
 
-def assert_as_stored(store: Store, answered: Sequence[ConsentEvent]) -> None:
+def assert_as_stored(store: Store, answered: Sequence[consent.Event]) -> None:
     """Each event returned is the one stored under its id, and every consent audit record
     of its organisation names one of them."""
     with store.reading() as session:
@@ -502,7 +502,7 @@ def test_each_bad_write_gets_its_error_in_place_and_writes_nothing(
     assert len(results) == len(cases)
     for at, (result, (_write, error, says)) in enumerate(zip(results, cases, strict=True)):
         if error is None:
-            assert isinstance(result, ConsentEvent), (at, result)
+            assert isinstance(result, consent.Event), (at, result)
         else:
             assert type(result) is error, (at, result)
             assert says in str(result), (at, result)
@@ -762,7 +762,7 @@ def test_two_batches_at_once_neither_deadlock_nor_fork(
     existing = [make_subject(store, org.id, clock, f"e{n}@example.be") for n in range(PEOPLE)]
     start = threading.Barrier(2, timeout=30)
     failures: list[BaseException] = []
-    answered: list[ConsentEvent] = []
+    answered: list[consent.Event] = []
 
     def new(round_: int, side: int, n: int) -> str:
         """A new person: the same for both batches in even rounds (the second waits for the
@@ -879,7 +879,7 @@ def test_batches_retrying_the_same_keys_in_opposite_orders_do_not_deadlock(
     deadlocks. Both commit; each key is one event, and both batches get it."""
     postgresql_only(store)
     s0, sx, s2 = (make_subject(store, org.id, clock, f"{n}@example.be") for n in ("s0", "x", "s2"))
-    results: dict[str, list[ConsentEvent]] = {}
+    results: dict[str, list[consent.Event]] = {}
 
     def hold(session: Session) -> None:
         consent.record(
@@ -984,7 +984,7 @@ def test_a_batch_makes_a_many_row_writer_wait_until_it_commits(
         [result] = consent.record_many(
             session, org.id, [write("an@example.be")], now=clock.now(), policies=policies
         )
-        assert isinstance(result, ConsentEvent)
+        assert isinstance(result, consent.Event)
         thread, failures = in_thread(sweep)
         wait_for_lock_waiter(store)
         assert not swept.is_set()  # the sweep waits for the batch's shared lock

@@ -44,7 +44,6 @@ from privaat.engine import consent
 from privaat.engine.consent import EventKind
 from privaat.engine.subjects import IdentityKind
 from privaat.errors import PrivaatError
-from privaat.store.models import ConsentEvent
 
 log = logging.getLogger("privaat.api.consent")
 
@@ -372,13 +371,13 @@ class ConsentWriter:
                     made = [
                         (at, event)
                         for at, event in zip(ats, results, strict=True)
-                        if isinstance(event, ConsentEvent)
+                        if isinstance(event, consent.Event)
                     ]
                     shown = events_out(session, [event for _at, event in made], services.policies)
                     for (at, _event), out in zip(made, shown, strict=True):
                         outcomes[at] = RecordedOut(**dict(out))
                     for at, result in zip(ats, results, strict=True):
-                        if not isinstance(result, ConsentEvent):
+                        if not isinstance(result, consent.Event):
                             outcomes[at] = result
         except Exception as exc:
             # No message: it could hold an identity. Each write gets its own answer below,

@@ -419,9 +419,15 @@ def check(
 # --------------------------------------------------------------------------- recording
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"({_OCTET}\.{_OCTET}\.{_OCTET})\.{_OCTET}")
+
+
 def truncate_ip(raw: str) -> str:
     """An IP address cut to its network: IPv4 to /24, IPv6 to /48 (InvalidInput if not one)."""
     text = raw.strip().split("%", 1)[0]
+    if dotted := _IPV4.fullmatch(text):  # the common case, without ipaddress's objects
+        return f"{dotted.group(1)}.0"
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -571,7 +577,7 @@ def upsert_states(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def audit_record(
-    event: ConsentEvent | Mapping[str, Any], actor: str, now: dt.datetime
+    event: ConsentEvent | Event | Mapping[str, Any], actor: str, now: dt.datetime
 ) -> AuditRecord:
     def get(name: str) -> Any:
         return event[name] if isinstance(event, Mapping) else getattr(event, name)
@@ -669,6 +675,32 @@ def _event_row(
 
 
 @dataclass(frozen=True, slots=True)
+class Event:
+    """A recorded ``consent_event`` row, as :func:`record_many` returns it (without the ORM's
+    bookkeeping, which cost more than the rest of a write)."""
+
+    id: int
+    org_id: int
+    subject_id: int
+    purpose: str
+    kind: str
+    channel: str
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    policy_version_id: int | None
+    notice_sha256: str | None
+    ip: str | None
+    user_agent: str | None
+    actor: str
+    provenance: str | None
+    idempotency_key: str | None
+
+    @classmethod
+    def of(cls, row: ConsentEvent) -> Event:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
 class Write:
     """One fact for :func:`record_many`: what :func:`record` takes, the subject named by its
     id or by one identity (created when new, with ``groups`` added and ``language`` set)."""
@@ -690,7 +722,7 @@ def record_many(
     *,
     now: dt.datetime,
     policies: PolicyCache,
-) -> list[ConsentEvent | PrivaatError]:
+) -> list[Event | PrivaatError]:
     """Record ``writes`` in the caller's transaction, in order, each as :func:`record` would
     (its subject found or created as ``subjects.ensure`` would), in a few statements for the
     whole batch: the group commit of the API's write path.
@@ -707,7 +739,7 @@ def record_many(
     """
     if not writes:
         return []
-    results: list[ConsentEvent | PrivaatError | None] = [None] * len(writes)
+    results: list[Event | PrivaatError | None] = [None] * len(writes)
     refs: list[SubjectRef | None] = []
     for at, write in enumerate(writes):
         try:
@@ -777,9 +809,10 @@ def record_many(
         if event_id is None:
             key, subject_id = row["idempotency_key"], row["subject_id"]
             kind = EventKind(write.kind)
-            results[at] = _replayed(session, org_id, key, subject_id, write.purpose, kind)
+            replayed = _replayed(session, org_id, key, subject_id, write.purpose, kind)
+            results[at] = Event.of(replayed)
             continue
-        event = ConsentEvent(id=event_id, **row)
+        event = Event(id=event_id, **row)
         records.append(audit_record(event, write.actor, now))
         results[at] = event
     append_many(session, records, chain=True)

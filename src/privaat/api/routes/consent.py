@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -173,7 +174,7 @@ class ExpiredOut(BaseModel):
 
 
 def events_out(
-    session: Session, events: list[ConsentEvent], policies: orgs.PolicyCache
+    session: Session, events: Sequence[ConsentEvent | consent.Event], policies: orgs.PolicyCache
 ) -> list[EventOut]:
     numbers = policies.numbers(session, [e.policy_version_id for e in events])
     return [
