@@ -354,9 +354,9 @@ class ConsentWriter:
         for at, job in enumerate(group):
             by_org.setdefault(job.access.org_id, []).append(at)
         outcomes: list[_Outcome | None] = [None] * len(group)
-        if self._connection is None:
-            self._connection = services.store.connect_for_writes()
         try:
+            if self._connection is None:
+                self._connection = services.store.connect_for_writes()
             with services.store.transaction(on=self._connection) as session:
                 now = services.clock.now()
                 for org_id in sorted(by_org):  # one lock order for every writer
