@@ -73,6 +73,45 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture
+def pg_store(postgres_url: str) -> Iterator[Store]:
+    """The session's PostgreSQL store, emptied after the test (for tests that start a real
+    server on it)."""
+    store = Store(postgres_url)
+    yield store
+    store.dispose()
+    engine = create_engine(postgres_url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def jetstax_for_a_server(store: Store, url: str) -> tuple[int, str, dict[str, str]]:
+    """The Jetstax example loaded with an API token of every scope: its organisation id, the
+    token, and the environment a ``privaat serve`` on ``url`` runs with."""
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as session:
+        org = orgs.create_org(session, "jetstax", "Jetstax", now=now, actor="test")
+        orgs.load_version(session, org, example_text("jetstax"), now=now, actor="test")
+        _row, token = tokens.issue_api_token(
+            session,
+            org_id=org.id,
+            scopes=ALL_SCOPES,
+            name="load",
+            now=now,
+            actor="test",
+            ttl=dt.timedelta(hours=1),
+        )
+    env = {
+        "PRIVAAT_ENVIRONMENT": "production",
+        "PRIVAAT_SECRET_KEY": TEST_SECRET,
+        "PRIVAAT_DATABASE_URL": url,
+        "PRIVAAT_AUDIT_SEAL_SECONDS": "0.2",
+    }
+    return org.id, token, env
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

@@ -7,23 +7,17 @@ the current state is each person's last fact, and the audit trail is one intact 
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
-import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from privaat.core.access import ALL_SCOPES
-from privaat.engine import orgs, tokens
 from privaat.engine.audit import seal
 from privaat.engine.audit_verify import verify
-from privaat.examples import example_text
 from privaat.store.db import Store
-from privaat.store.models import AuditEntry, Base, ConsentEvent, ConsentState
-from tests.conftest import TEST_SECRET
+from privaat.store.models import AuditEntry, ConsentEvent, ConsentState
+from tests.conftest import jetstax_for_a_server
 from tests.servers import serving
 
 CLIENTS = 8
@@ -31,40 +25,10 @@ REQUESTS = 40
 RETRIED = 10  # per client, sent twice with the same key
 
 
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[Store]:
-    store = Store(postgres_url)
-    yield store
-    store.dispose()
-    engine = create_engine(postgres_url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 def test_parallel_clients_lose_nothing_and_duplicate_nothing(
     pg_store: Store, postgres_url: str, tmp_path: Path
 ) -> None:
-    now = dt.datetime.now(dt.UTC)
-    with pg_store.transaction() as session:
-        org = orgs.create_org(session, "jetstax", "Jetstax", now=now, actor="test")
-        orgs.load_version(session, org, example_text("jetstax"), now=now, actor="test")
-        _row, token = tokens.issue_api_token(
-            session,
-            org_id=org.id,
-            scopes=ALL_SCOPES,
-            name="load",
-            now=now,
-            actor="test",
-            ttl=dt.timedelta(hours=1),
-        )
-    env = {
-        "PRIVAAT_ENVIRONMENT": "production",
-        "PRIVAAT_SECRET_KEY": TEST_SECRET,
-        "PRIVAAT_DATABASE_URL": postgres_url,
-        "PRIVAAT_AUDIT_SEAL_SECONDS": "0.2",
-    }
+    org_id, token, env = jetstax_for_a_server(pg_store, postgres_url)
     failures: list[str] = []
 
     def client(number: int, base: str) -> None:
@@ -109,7 +73,7 @@ def test_parallel_clients_lose_nothing_and_duplicate_nothing(
         audited = session.execute(
             select(func.count())
             .select_from(AuditEntry)
-            .where(AuditEntry.action.like("consent.%"), AuditEntry.chain == org.id)
+            .where(AuditEntry.action.like("consent.%"), AuditEntry.chain == org_id)
         ).scalar_one()
         assert audited == CLIENTS * REQUESTS
     report = verify(pg_store.engine)

@@ -5,7 +5,6 @@ groups forming under a real server's load."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,22 +16,19 @@ import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from privaat.api import create_app, fastpath
 from privaat.api.fastpath import ConsentWriter
 from privaat.api.routes import consent as routes_consent
-from privaat.core.access import ALL_SCOPES
 from privaat.core.clock import FrozenClock
-from privaat.engine import orgs, tokens
 from privaat.engine.audit import seal
 from privaat.engine.audit_verify import verify
-from privaat.examples import example_text
 from privaat.settings import Settings
 from privaat.store.db import Store
-from privaat.store.models import Base, ConsentEvent, ConsentState, Organisation, Subject
+from privaat.store.models import ConsentEvent, ConsentState, Organisation, Subject
 from tests.api.test_consent import BASE, check, count, post_consent
-from tests.conftest import TEST_SECRET, bearer
+from tests.conftest import bearer, jetstax_for_a_server
 from tests.servers import serving
 
 PROBLEM = "application/problem+json"
@@ -429,43 +425,13 @@ CLIENTS = 24
 EACH = 5
 
 
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[Store]:
-    store = Store(postgres_url)
-    yield store
-    store.dispose()
-    engine = create_engine(postgres_url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 def test_a_served_process_records_concurrent_writes_in_groups(
     pg_store: Store, postgres_url: str, tmp_path: Path
 ) -> None:
     """Many clients at once against ``privaat serve --workers 2``: every write answered 201
     with its own stored event, and fewer commit times than writes (a group's writes share
     the time its transaction began)."""
-    now = dt.datetime.now(dt.UTC)
-    with pg_store.transaction() as session:
-        org = orgs.create_org(session, "jetstax", "Jetstax", now=now, actor="test")
-        orgs.load_version(session, org, example_text("jetstax"), now=now, actor="test")
-        _row, token = tokens.issue_api_token(
-            session,
-            org_id=org.id,
-            scopes=ALL_SCOPES,
-            name="load",
-            now=now,
-            actor="test",
-            ttl=dt.timedelta(hours=1),
-        )
-    env = {
-        "PRIVAAT_ENVIRONMENT": "production",
-        "PRIVAAT_SECRET_KEY": TEST_SECRET,
-        "PRIVAAT_DATABASE_URL": postgres_url,
-        "PRIVAAT_AUDIT_SEAL_SECONDS": "0.2",
-    }
+    _org_id, token, env = jetstax_for_a_server(pg_store, postgres_url)
     answers: list[httpx.Response] = []
     failures: list[BaseException] = []
     start = threading.Barrier(CLIENTS, timeout=30)
