@@ -714,9 +714,8 @@ def test_a_subject_named_by_id_cannot_get_groups_in_a_batch(
 # --------------------------------------------------------------------------- side by side
 
 
-def postgresql_only(store: Store) -> None:
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite serialises writers: batches never run side by side there")
+#: Batches side by side: PostgreSQL only (SQLite serialises its writers).
+on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[BaseException]]:
@@ -752,13 +751,13 @@ ROUNDS = 12
 PEOPLE = 6
 
 
+@on_postgresql
 def test_two_batches_at_once_neither_deadlock_nor_fork(
     store: Store, org: Organisation, clock: FrozenClock, policies: PolicyCache
 ) -> None:
     """Two batches at once, on two connections, over the same new people and the same
     existing subjects in opposite orders, round after round: every batch commits, each
     person is one subject, and each state is the subject's last fact."""
-    postgresql_only(store)
     existing = [make_subject(store, org.id, clock, f"e{n}@example.be") for n in range(PEOPLE)]
     start = threading.Barrier(2, timeout=30)
     failures: list[BaseException] = []
@@ -836,6 +835,7 @@ def interleaved(
     return failures + more_failures
 
 
+@on_postgresql
 def test_batches_of_several_callers_create_the_same_new_people_without_deadlock(
     store: Store, org: Organisation, clock: FrozenClock, policies: PolicyCache
 ) -> None:
@@ -843,7 +843,6 @@ def test_batches_of_several_callers_create_the_same_new_people_without_deadlock(
     another caller), the other a and b, while x is being created elsewhere: arranged so
     that creating each caller's people in turn deadlocks (the first holds b and then wants
     a, the second holds a and wants b). Both commit, and each person is one subject."""
-    postgresql_only(store)
     results: dict[str, list[Result]] = {}
 
     def hold(session: Session) -> None:
@@ -870,6 +869,7 @@ def test_batches_of_several_callers_create_the_same_new_people_without_deadlock(
     assert_one_subject_per_identity_and_states_are_last_facts(store, org.id)
 
 
+@on_postgresql
 def test_batches_retrying_the_same_keys_in_opposite_orders_do_not_deadlock(
     store: Store, org: Organisation, clock: FrozenClock, policies: PolicyCache
 ) -> None:
@@ -877,7 +877,6 @@ def test_batches_retrying_the_same_keys_in_opposite_orders_do_not_deadlock(
     workers' groups in any order. One batch names k0, kx and k2 while kx is being recorded
     elsewhere, the other k2 and k0: arranged so that inserting the keys in arrival order
     deadlocks. Both commit; each key is one event, and both batches get it."""
-    postgresql_only(store)
     s0, sx, s2 = (make_subject(store, org.id, clock, f"{n}@example.be") for n in ("s0", "x", "s2"))
     results: dict[str, list[consent.Event]] = {}
 
@@ -947,10 +946,10 @@ def assert_one_subject_per_identity_and_states_are_last_facts(store: Store, org_
     assert states == latest
 
 
+@on_postgresql
 def test_a_many_row_writer_makes_a_batch_wait_until_it_commits(
     store: Store, org: Organisation, clock: FrozenClock, policies: PolicyCache
 ) -> None:
-    postgresql_only(store)
     done = threading.Event()
 
     def grouped() -> None:
@@ -969,10 +968,10 @@ def test_a_many_row_writer_makes_a_batch_wait_until_it_commits(
     assert count(store, ConsentEvent) == 2
 
 
+@on_postgresql
 def test_a_batch_makes_a_many_row_writer_wait_until_it_commits(
     store: Store, org: Organisation, clock: FrozenClock, policies: PolicyCache
 ) -> None:
-    postgresql_only(store)
     swept = threading.Event()
 
     def sweep() -> None:
@@ -994,12 +993,12 @@ def test_a_batch_makes_a_many_row_writer_wait_until_it_commits(
     assert count(store, ConsentEvent) == 1
 
 
+@on_postgresql
 def test_a_single_write_is_not_blocked_by_a_many_row_writer(
     store: Store, org: Organisation, clock: FrozenClock, policies: PolicyCache
 ) -> None:
     """A write alone takes no organisation lock, and its foreign-key checks on the
     organisation row go on beside the many-row writers' FOR NO KEY UPDATE."""
-    postgresql_only(store)
     known = make_subject(store, org.id, clock, "known@example.be")
     with store.transaction() as holder:
         assert subjects.lock_writes(holder, org.id) == org.active_policy_id
