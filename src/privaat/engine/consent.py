@@ -842,40 +842,9 @@ def _existing(session: Session, org_id: int, ids: Collection[int]) -> set[int]:
     )
 
 
-# On PostgreSQL the event and its state go in one statement, straight through psycopg (which
-# prepares it on the server after a few uses): the hot write path's largest cost was
-# SQLAlchemy's own work around each statement, not the database's.
-_EVENT_AND_STATE = """
-WITH event AS (
-    INSERT INTO consent_event (org_id, subject_id, purpose, kind, channel, occurred_at,
-        recorded_at, policy_version_id, notice_sha256, ip, user_agent, actor, provenance,
-        idempotency_key)
-    VALUES (%(org_id)s, %(subject_id)s, %(purpose)s, %(kind)s, %(channel)s, %(occurred_at)s,
-        %(recorded_at)s, %(policy_version_id)s, %(notice_sha256)s, %(ip)s, %(user_agent)s,
-        %(actor)s, %(provenance)s, %(idempotency_key)s)
-    ON CONFLICT (org_id, idempotency_key) DO NOTHING
-    RETURNING id
-), state AS (
-    INSERT INTO consent_state (org_id, subject_id, purpose, kind, event_id, occurred_at,
-        policy_version_id, needs_reconsent)
-    SELECT %(org_id)s, %(subject_id)s, %(purpose)s, %(kind)s, event.id, %(occurred_at)s,
-        %(policy_version_id)s, false
-    FROM event
-    ON CONFLICT (org_id, subject_id, purpose) DO UPDATE SET
-        kind = excluded.kind,
-        event_id = excluded.event_id,
-        occurred_at = excluded.occurred_at,
-        policy_version_id = excluded.policy_version_id,
-        needs_reconsent = excluded.needs_reconsent
-    WHERE excluded.occurred_at > consent_state.occurred_at
-        OR (excluded.occurred_at = consent_state.occurred_at
-            AND excluded.event_id > consent_state.event_id)
-)
-SELECT id FROM event
-"""
-
-
-# Many events and their states in one statement. Each event takes its id in the order given
+# Events and their states in one statement, straight through psycopg (which prepares it on
+# the server after a few uses): the write path's largest cost was SQLAlchemy's own work
+# around each statement, not the database's. Each event takes its id in the order given
 # (so that facts of one moment are ordered by arrival, as one by one), then the events are
 # inserted with keyed ones in key order (two groups taking the same keys wait for each
 # other, never deadlock); a state takes each subject × purpose's latest event of the batch,
@@ -937,7 +906,7 @@ def _insert_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[
     """:func:`_insert_event` for many rows, in order (on PostgreSQL in one statement): each
     row's event id, None for a row whose idempotency key was seen before."""
     driver = psycopg_connection(session)
-    if driver is None or len(rows) < 2:
+    if driver is None:
         return [_insert_event(session, row) for row in rows]
     columns = {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
     return [event_id for (event_id,) in driver.execute(_EVENTS_AND_STATES, columns)]
@@ -948,10 +917,9 @@ def _insert_event(session: Session, row: Mapping[str, Any]) -> int | None:
 
     Its id; None when the organisation has seen its idempotency key before.
     """
-    driver = psycopg_connection(session)
-    if driver is not None:
-        found = driver.execute(_EVENT_AND_STATE, row).fetchone()
-        return None if found is None else int(found[0])
+    if psycopg_connection(session) is not None:
+        [inserted] = _insert_events(session, [row])
+        return inserted
     event_id: int | None = session.execute(_statement(session, "event"), row).scalar()
     if event_id is not None:
         upsert_states(
