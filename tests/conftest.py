@@ -87,6 +87,19 @@ def pg_store(postgres_url: str) -> Iterator[Store]:
     engine.dispose()
 
 
+def drop_connections(store: Store) -> None:
+    """End every other connection to the store's database, as a restart would (PostgreSQL;
+    SQLite has no server whose connections could drop)."""
+    if store.dialect == "postgresql":
+        with store.engine.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+
+
 def jetstax_for_a_server(store: Store, url: str) -> tuple[int, str, dict[str, str]]:
     """The Jetstax example loaded with an API token of every scope: its organisation id, the
     token, and the environment a ``privaat serve`` on ``url`` runs with."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from privaat.api import create_app
 from privaat.api.fastpath import ConsentFastPath
@@ -21,7 +21,7 @@ from privaat.examples import example_text
 from privaat.settings import Settings
 from privaat.store.db import Store
 from privaat.store.models import AuditEntry, ConsentEvent, Organisation
-from tests.conftest import TokenFactory, bearer
+from tests.conftest import TokenFactory, bearer, drop_connections
 from tests.engine.variants import NEWSLETTER_EXPIRES, NEWSLETTER_REWORDED, jetstax_with
 
 BASE = "/api/v1/orgs/jetstax"
@@ -544,14 +544,7 @@ def test_the_check_survives_the_database_dropping_its_connection(
     cached_client: TestClient, org: Organisation, admin_token: str, store: Store
 ) -> None:
     assert check(cached_client, admin_token)["state"] == "none"
-    if store.dialect == "postgresql":  # SQLite has no server whose connections could drop
-        with store.engine.connect() as conn:  # as a restart would: every other backend ends
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
+    drop_connections(store)
     assert check(cached_client, admin_token)["state"] == "none"
 
 

@@ -16,7 +16,7 @@ import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from privaat.api import create_app, fastpath
 from privaat.api.fastpath import ConsentWriter
@@ -28,7 +28,7 @@ from privaat.settings import Settings
 from privaat.store.db import Store
 from privaat.store.models import ConsentEvent, ConsentState, Organisation, Subject
 from tests.api.test_consent import BASE, check, count, post_consent
-from tests.conftest import bearer, jetstax_for_a_server
+from tests.conftest import bearer, drop_connections, jetstax_for_a_server
 from tests.servers import serving
 
 PROBLEM = "application/problem+json"
@@ -404,14 +404,7 @@ def test_the_writer_survives_the_database_dropping_its_connection(
     served: Served, store: Store
 ) -> None:
     assert served.post(email="before@example.be").status_code == 201
-    if store.dialect == "postgresql":  # SQLite has no server whose connections could drop
-        with store.engine.connect() as conn:  # as a restart would: every other backend ends
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
+    drop_connections(store)
     after = served.post(email="after@example.be")
     assert after.status_code == 201, after.text
     assert served.post(email="later@example.be").status_code == 201
