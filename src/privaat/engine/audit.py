@@ -49,7 +49,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from privaat.errors import InvalidInput
-from privaat.store.db import Store, on_commit, psycopg_connection
+from privaat.store.db import Store, on_commit, postgresql_sql, psycopg_connection
 from privaat.store.models import AuditEntry, AuditHead, AuditPending, table
 
 log = logging.getLogger("privaat.audit")
@@ -370,6 +370,8 @@ _TAKE_PENDING = (
         _PENDING.c.detail,
     )
 )
+_LOCK_HEAD_PG = postgresql_sql(_LOCK_HEAD)
+_TAKE_PENDING_PG = postgresql_sql(_TAKE_PENDING)
 _SEAL_BATCH = 5_000
 
 
@@ -383,9 +385,14 @@ def _seal_chain(
         return 0, None
     seq, prev = head
     conn = session.connection()
+    driver = psycopg_connection(session)  # every group of consent writes looks: see _lock_head
     total = 0
     while True:
-        rows = conn.execute(_TAKE_PENDING, {"chain": chain, "limit": _SEAL_BATCH})
+        params = {"chain": chain, "limit": _SEAL_BATCH}
+        if driver is not None:
+            rows: Iterable[Sequence[Any]] = driver.execute(_TAKE_PENDING_PG, params).fetchall()
+        else:
+            rows = conn.execute(_TAKE_PENDING, params)
         taken = sorted(rows, key=lambda p: int(p[0]))  # RETURNING gives no order: chain by id
         if not taken:
             break
@@ -483,8 +490,13 @@ def _check_labels(record: AuditRecord) -> None:
 
 
 def _lock_head(session: Session, chain: int, *, wait: bool = True) -> tuple[int, str] | None:
-    conn = session.connection()
     params = {"chain": chain}
+    # Straight through psycopg on PostgreSQL when the head exists: every group of consent
+    # writes takes it, and SQLAlchemy's work per statement cost more than the lock.
+    driver = psycopg_connection(session) if wait else None
+    if driver is not None and (found := driver.execute(_LOCK_HEAD_PG, params).fetchone()):
+        return int(found[0]), str(found[1])
+    conn = session.connection()
     row = conn.execute(_LOCK_HEAD if wait else _TRY_LOCK_HEAD, params).one_or_none()
     if row is None:
         if not wait and conn.execute(_HEAD_ROW, params).first() is not None:
