@@ -7,6 +7,8 @@ What it does: makes a fresh store (a PostgreSQL database, or a SQLite file), loa
 Jetstax example, issues an API token, starts ``privaat serve`` with N workers, then drives it
 with wrk (Debian's ``wrk``; a Lua script per phase):
 
+0. warm-up: ``--warmup`` seconds of the same writes, shown but not in the medians: they
+   create most of the subjects (a store in use has its people) and warm each worker's caches;
 1. writes: POST /consents, random subjects among ``--subjects``, given or withdrawn, each
    committed before the answer (PostgreSQL synchronous_commit on; SQLite synchronous=FULL);
 2. reads: GET /consent?purpose=newsletter&email=... (the hot path applications call).
@@ -211,6 +213,13 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each phase; the median run is reported"
     )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=10,
+        help="seconds of writes before the measured runs, not reported (0: none); they "
+        "create most of the subjects, as a store in use has them",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
@@ -223,6 +232,8 @@ def main() -> None:
         try:
             values = {"subjects": args.subjects, "token": token}
             phase = (args.port, args.seconds, args.connections, args.threads)
+            warm = (args.port, args.warmup, args.connections, args.threads)
+            warmup = [run_wrk(WRITE_LUA % values, *warm)] if args.warmup > 0 else []
             write_runs = [run_wrk(WRITE_LUA % values, *phase) for _ in range(args.repeat)]
             store = Store(url)
             with store.reading() as session:
@@ -237,13 +248,16 @@ def main() -> None:
         drop_store(args.backend)
         shutil.rmtree(folder, ignore_errors=True)
 
-    answered = sum(r["requests"] - r["errors"] for r in write_runs)
+    answered = sum(r["requests"] - r["errors"] for r in warmup + write_runs)
     print(
         f"backend {args.backend}, {args.workers} workers, {args.connections} connections, "
-        f"{args.seconds} s per run, {args.repeat} runs per phase (the median run is marked *)"
+        f"{args.seconds} s per run, {args.repeat} runs per phase (the median run is marked *), "
+        f"after {args.warmup} s of writes not counted"
     )
     print("phase   req/s     p50 ms  p90 ms  p99 ms  non-2xx")
-    for name, runs in (("writes", write_runs), ("reads", read_runs)):
+    for name, runs in (("warmup", warmup), ("writes", write_runs), ("reads", read_runs)):
+        if not runs:
+            continue
         middle = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
         for r in runs:
             mark = "*" if r is middle else " "
