@@ -6,6 +6,8 @@ runs the retention schedule too when ``PRIVAAT_TASK_QUEUE`` is ``inprocess``.
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from privaat.api.app import create_app
@@ -13,4 +15,11 @@ from privaat.settings import Settings
 
 
 def app_from_environment() -> FastAPI:
-    return create_app(Settings(), schedule=True)
+    app = create_app(Settings(), schedule=True)
+    # What a worker builds to serve (modules, the app, its routes and models: some 175,000
+    # objects) lives as long as the worker. Frozen, the collector no longer scans it: a full
+    # collection under load went from ~190,000 objects to ~20,000, each one a pause of the
+    # worker's requests.
+    gc.collect()
+    gc.freeze()
+    return app
