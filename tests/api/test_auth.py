@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from privaat.api.deps import Services
 from privaat.core.access import ROLE_SCOPES, Role, Scope
 from privaat.core.clock import FrozenClock
 from privaat.engine import staff
+from privaat.engine.principal import Principal
+from privaat.errors import AuthenticationFailed
 from privaat.settings import Settings
 from privaat.store.db import Store
 from privaat.store.models import AuditEntry, Organisation
@@ -226,3 +231,38 @@ def test_me_for_an_api_token_and_its_logout(
     assert "DELETE /api/v1/orgs/{org}/tokens/{id}" in refused.json()["detail"]
     assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 200
     assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_the_requests_of_one_moment_share_one_look_up_of_their_caller(
+    store: Store, settings: Settings, clock: FrozenClock, org: Organisation, token_for: TokenFactory
+) -> None:
+    """When a cached caller expires under load, the requests then arriving wait for one
+    look-up instead of each making its own (a bad token fails them all alike)."""
+    services = Services(
+        settings=settings.model_copy(update={"auth_cache_seconds": 60}), store=store, clock=clock
+    )
+    looked_up: list[str] = []
+    resolve = services.principal
+
+    def slow_principal(token: str) -> Principal:
+        looked_up.append(token)
+        time.sleep(0.05)  # the database, a little slow: the others arrive meanwhile
+        return resolve(token)
+
+    services.principal = slow_principal  # type: ignore[method-assign]
+    token = token_for(org)
+
+    async def burst(token: str) -> list[Principal | BaseException]:
+        calls = [services.principal_async(token) for _ in range(20)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    callers = asyncio.run(burst(token))
+    assert len(looked_up) == 1
+    assert all(isinstance(c, Principal) and c == callers[0] for c in callers)
+    assert asyncio.run(burst(token)) == callers  # cached now: no look-up at all
+    assert len(looked_up) == 1
+
+    failed = asyncio.run(burst("not-a-token"))
+    assert len(looked_up) == 2
+    assert all(isinstance(f, AuthenticationFailed) for f in failed)
+    assert not services._resolving  # nothing left behind

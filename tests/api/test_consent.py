@@ -502,15 +502,18 @@ def test_the_fast_check_answers_exactly_as_the_route(
     fast: list[bytes] = []
     answered = ConsentFastPath._check
 
-    def spy(self: ConsentFastPath, scope: Any, slug: str) -> bytes | None:
-        body = answered(self, scope, slug)
+    async def spy(self: ConsentFastPath, scope: Any, slug: str) -> bytes | None:
+        body = await answered(self, scope, slug)
         if body is not None:
             fast.append(body)
         return body
 
+    async def never(*_args: Any) -> bytes | None:
+        return None
+
     monkeypatch.setattr(ConsentFastPath, "_check", spy)
     quick = cached_client.get(f"{BASE}/consent", params=params, headers=headers)
-    monkeypatch.setattr(ConsentFastPath, "_check", lambda *_args: None)
+    monkeypatch.setattr(ConsentFastPath, "_check", never)
     routed = cached_client.get(f"{BASE}/consent", params=params, headers=headers)
     assert answer(quick) == answer(routed)
     assert bool(fast) == fast_path

@@ -7,6 +7,7 @@ organisation the caller has no grant in answers 404, as if it did not exist.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Services:
     _principals: dict[str, tuple[float, Principal]] = field(default_factory=dict)
     _org_ids: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _resolving: dict[str, asyncio.Future[Principal]] = field(default_factory=dict)
 
     def cached_principal(self, token: str) -> Principal | None:
         hit = self._principals.get(tokens.token_hash(token))
@@ -61,6 +63,31 @@ class Services:
                     self._principals.clear()
                 self._principals[key] = (time.monotonic() + ttl, principal)
         return principal
+
+    async def principal_async(self, token: str) -> Principal:
+        """:meth:`principal` from the event loop: a cached caller at once; otherwise one look-up
+        per token at a time in the thread pool, which the requests arriving meanwhile share.
+
+        When a cached caller expires (every ``auth_cache_seconds``) under load, every request
+        of that moment used to look it up for itself, each in its own thread.
+        """
+        principal = self.cached_principal(token)
+        if principal is not None:
+            return principal
+        key = tokens.token_hash(token)
+        loop = asyncio.get_running_loop()
+        pending = self._resolving.get(key)
+        if pending is None or pending.get_loop() is not loop:
+            pending = asyncio.ensure_future(run_in_threadpool(self.principal, token))
+            self._resolving[key] = pending
+            pending.add_done_callback(lambda done: self._resolved(key, done))
+        return await asyncio.shield(pending)
+
+    def _resolved(self, key: str, done: asyncio.Future[Principal]) -> None:
+        if self._resolving.get(key) is done:
+            del self._resolving[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: its waiters may all have left
 
     def forget_principals(self) -> None:
         """Drop cached callers (after a revocation or a role change in this process)."""
@@ -109,11 +136,7 @@ async def get_principal(
 ) -> Principal:
     if credentials is None:
         raise AuthenticationFailed("a bearer token is required")
-    token = credentials.credentials
-    principal = services.cached_principal(token)
-    if principal is None:
-        principal = await run_in_threadpool(services.principal, token)
-    return principal
+    return await services.principal_async(credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -67,10 +67,11 @@ class ConsentFastPath:
 
     FastAPI's routing, dependency resolution and validation cost more CPU than the database
     work behind these two calls. This answers only what it can tell the route would answer
-    with success, with the same bytes: a well-formed request, a bearer token whose caller is
-    cached (``auth_cache_seconds``) and holds the route's scope in the organisation, and work
+    with success, with the same bytes: a well-formed request, a bearer token whose caller
+    holds the route's scope in the organisation (found as the route finds it: cached for
+    ``auth_cache_seconds``, else looked up once for all the requests of that moment), and work
     that raised no error. Everything else (a missing or malformed parameter or body, an
-    unknown or uncached token, an organisation the caller cannot see, a purpose the policy
+    unknown or expired token, an organisation the caller cannot see, a purpose the policy
     lacks, any error) goes on to the app, where ``check_consent`` and ``record_consent``
     answer and document it as before; a write that failed here was rolled back. The routes
     and this share the code that does the work.
@@ -85,7 +86,7 @@ class ConsentFastPath:
         if scope["type"] == "http" and not scope.get("root_path"):
             method, path = scope["method"], scope["path"]
             if method == "GET" and (found := _CHECK_PATH.fullmatch(path)):
-                body = self._check(scope, found.group(1))
+                body = await self._check(scope, found.group(1))
                 if body is not None:
                     await Response(body, media_type=JSON)(scope, receive, send)
                     return
@@ -94,9 +95,9 @@ class ConsentFastPath:
                 return
         await self.app(scope, receive, send)
 
-    def _check(self, scope: asgi.Scope, slug: str) -> bytes | None:
+    async def _check(self, scope: asgi.Scope, slug: str) -> bytes | None:
         """The check's answer, or None to leave the request to the route."""
-        access = self._access(scope, slug, Scope.CONSENT_CHECK)
+        access = await self._access(scope, slug, Scope.CONSENT_CHECK)
         query = _check_query(scope["query_string"]) if access is not None else None
         if access is None or query is None:
             return None
@@ -112,7 +113,7 @@ class ConsentFastPath:
     ) -> None:
         """Record the consent, or leave the request (its body replayed) to the route."""
         body, read = await _json_body(scope, receive)
-        access = self._access(scope, slug, Scope.CONSENT_WRITE)
+        access = await self._access(scope, slug, Scope.CONSENT_WRITE)
         request = _record_request(scope, body) if access is not None and body else None
         if access is not None and request is not None:
             try:
@@ -135,17 +136,21 @@ class ConsentFastPath:
                 return await self.writer.record(access, body, key, write)
         return await run_in_threadpool(recorded, self.services, access, body, key, gpc)
 
-    def _access(self, scope: asgi.Scope, slug: str, needed: Scope) -> OrgAccess | None:
-        """The cached caller in the organisation, if it holds ``needed`` there."""
+    async def _access(self, scope: asgi.Scope, slug: str, needed: Scope) -> OrgAccess | None:
+        """The caller in the organisation, if it holds ``needed`` there (looked up as the
+        route would when it is not cached; a token that fails goes to the route)."""
         if not _SLUG.fullmatch(slug):
             return None
-        org_id = self.services.known_org_id(slug)
         token = _bearer_token(scope)
-        if org_id is None or token is None:
+        if token is None:
             return None
-        principal = self.services.cached_principal(token)
-        if principal is None:
-            return None
+        try:
+            org_id = self.services.known_org_id(slug)
+            if org_id is None:  # this process's first request for it
+                org_id = await run_in_threadpool(self.services.org_id, slug)
+            principal = await self.services.principal_async(token)
+        except PrivaatError:
+            return None  # the route answers the problem (an unknown organisation or token)
         held = principal.scopes_in(org_id)
         return OrgAccess(org_id, slug, principal, held) if needed in held else None
 
