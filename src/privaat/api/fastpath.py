@@ -144,11 +144,11 @@ class ConsentFastPath:
         token = _bearer_token(scope)
         if token is None:
             return None
-        try:
+        try:  # the caller first, as the route: no look-up for who is not authenticated
+            principal = await self.services.principal_async(token)
             org_id = self.services.known_org_id(slug)
             if org_id is None:  # this process's first request for it
                 org_id = await run_in_threadpool(self.services.org_id, slug)
-            principal = await self.services.principal_async(token)
         except PrivaatError:
             return None  # the route answers the problem (an unknown organisation or token)
         held = principal.scopes_in(org_id)
