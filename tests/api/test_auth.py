@@ -234,7 +234,12 @@ def test_me_for_an_api_token_and_its_logout(
 
 
 def test_the_requests_of_one_moment_share_one_look_up_of_their_caller(
-    store: Store, settings: Settings, clock: FrozenClock, org: Organisation, token_for: TokenFactory
+    store: Store,
+    settings: Settings,
+    clock: FrozenClock,
+    org: Organisation,
+    token_for: TokenFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """When a cached caller expires under load, the requests then arriving wait for one
     look-up instead of each making its own (a bad token fails them all alike)."""
@@ -249,7 +254,7 @@ def test_the_requests_of_one_moment_share_one_look_up_of_their_caller(
         time.sleep(0.05)  # the database, a little slow: the others arrive meanwhile
         return resolve(token)
 
-    services.principal = slow_principal  # type: ignore[method-assign]
+    monkeypatch.setattr(services, "principal", slow_principal)
     token = token_for(org)
 
     async def burst(token: str) -> list[Principal | BaseException]:
